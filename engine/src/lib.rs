@@ -1,0 +1,2 @@
+//! ringflux engine: storage and query logic, no HTTP.
+pub mod model;
