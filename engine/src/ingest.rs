@@ -1,0 +1,178 @@
+//! Coordinator side of a write: validate the whole body, check field types, and split the lines
+//! by owning shard. Runs on whichever core accepted the connection.
+//!
+//! Invariants:
+//! - A body with any malformed line is rejected before any shard sees it (no partial write
+//!   from a syntax error).
+//! - Only offsets travel: each shard gets the shared `Bytes` body and a `Vec<LineSpan>` of its
+//!   lines, with every timestamp resolved (missing ones get the request's server time,
+//!   truncated to the precision).
+//! - Points dropped for a field type conflict or a field named `time` are counted and never sent;
+//!   the first reason is kept for the 422 message.
+//! - Scratch buffers live in [`Ingest`] (one per core) and are reused: no allocation per line.
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::line_protocol::{self as lp, EscapeKind, LineSpan, ScanError, Span};
+use crate::model::{BucketId, Precision, ShardId};
+use crate::placement::ShardMap;
+use crate::schema::{type_key, FieldTypes, TypeCache};
+
+/// Longest line text quoted back in an error message.
+const MAX_QUOTED_LINE: usize = 1024;
+
+/// A validated write split by shard.
+#[derive(Debug)]
+pub struct Partitioned {
+    /// Target bucket.
+    pub bucket: BucketId,
+    /// The request body all spans point into.
+    pub body: Bytes,
+    /// Lines per shard (index = shard id); empty vectors for shards not involved.
+    pub per_shard: Vec<Vec<LineSpan>>,
+    /// Points accepted.
+    pub accepted: u64,
+    /// Points dropped (type conflicts, fields named `time`).
+    pub dropped: u64,
+    /// Why the first dropped point was dropped.
+    pub drop_reason: Option<String>,
+}
+
+/// Per-core ingest state and scratch buffers.
+#[derive(Debug)]
+pub struct Ingest {
+    map: ShardMap,
+    types: TypeCache,
+    lines: Vec<LineSpan>,
+    errors: Vec<ScanError>,
+    key: Vec<u8>,
+    tag_scratch: Vec<(Span, Span)>,
+    tkey: Vec<u8>,
+    meas: Vec<u8>,
+    fkey: Vec<u8>,
+}
+
+impl Ingest {
+    /// Ingest state for one core.
+    pub fn new(map: ShardMap, types: FieldTypes) -> Self {
+        Ingest {
+            map,
+            types: TypeCache::new(types),
+            lines: Vec::new(),
+            errors: Vec::new(),
+            key: Vec::new(),
+            tag_scratch: Vec::new(),
+            tkey: Vec::new(),
+            meas: Vec::new(),
+            fkey: Vec::new(),
+        }
+    }
+
+    /// The per-core type cache (bucket deletion clears it).
+    pub fn types_mut(&mut self) -> &mut TypeCache {
+        &mut self.types
+    }
+
+    /// Validates `body` and splits it by shard. `now` is the server time in ns.
+    pub fn partition(
+        &mut self,
+        bucket: BucketId,
+        precision: Precision,
+        body: Bytes,
+        now: i64,
+    ) -> Result<Partitioned> {
+        lp::scan(&body, precision, &mut self.lines, &mut self.errors);
+        if !self.errors.is_empty() {
+            return Err(scan_error(&body, &self.errors));
+        }
+        let default_ts = precision.truncate(now);
+        let mut per_shard: Vec<Vec<LineSpan>> = (0..self.map.shards()).map(|_| Vec::new()).collect();
+        let mut accepted = 0u64;
+        let mut dropped = 0u64;
+        let mut drop_reason = None;
+        for line in self.lines.iter_mut() {
+            if line.timestamp.is_none() {
+                line.timestamp = Some(default_ts);
+            }
+            // Field type checks against the registry.
+            let raw_meas = line.measurement.slice(&body);
+            self.meas.clear();
+            lp::unescape_into(raw_meas, EscapeKind::Measurement, &mut self.meas);
+            let mut ok_fields = 0usize;
+            let mut conflict: Option<String> = None;
+            for (fk, fv) in lp::fields(&body, line) {
+                self.fkey.clear();
+                lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
+                if self.fkey == b"time" {
+                    if conflict.is_none() {
+                        conflict = Some(format!(
+                            "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                            String::from_utf8_lossy(&self.meas)
+                        ));
+                    }
+                    continue;
+                }
+                type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
+                let ty = fv.field_type();
+                match self.types.check(&self.tkey, ty) {
+                    Ok(()) => ok_fields += 1,
+                    Err(existing) => {
+                        conflict = Some(format!(
+                            "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
+                            String::from_utf8_lossy(&self.fkey),
+                            String::from_utf8_lossy(&self.meas),
+                            ty.influx_name(),
+                            existing.influx_name()
+                        ));
+                        ok_fields = 0;
+                        break;
+                    }
+                }
+            }
+            if ok_fields == 0 {
+                dropped += 1;
+                if drop_reason.is_none() {
+                    drop_reason = conflict;
+                }
+                continue;
+            }
+            lp::write_series_key(&body, line, &mut self.tag_scratch, &mut self.key);
+            let shard: ShardId = self.map.shard_for(bucket, &self.key);
+            if let Some(v) = per_shard.get_mut(shard) {
+                v.push(*line);
+                accepted += 1;
+            }
+        }
+        Ok(Partitioned {
+            bucket,
+            body,
+            per_shard,
+            accepted,
+            dropped,
+            drop_reason,
+        })
+    }
+}
+
+/// Builds InfluxDB 2.7's 400 message: `unable to parse '<line>': <reason>`, one per bad line,
+/// joined by newlines; `line` is the first bad line's number.
+fn scan_error(body: &[u8], errors: &[ScanError]) -> Error {
+    let mut msg = String::new();
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            msg.push('\n');
+        }
+        let text = e.line.slice(body);
+        let shown = text.get(..MAX_QUOTED_LINE).unwrap_or(text);
+        msg.push_str("unable to parse '");
+        msg.push_str(&String::from_utf8_lossy(shown));
+        if shown.len() < text.len() {
+            msg.push_str("...");
+        }
+        msg.push_str("': ");
+        msg.push_str(e.kind.message());
+    }
+    let line = errors.first().map(|e| e.line_no).unwrap_or(1);
+    Error::invalid_at_line(msg, line)
+}

@@ -1,0 +1,434 @@
+//! The engine facade: start-up of the shards and the per-core [`ShardContext`] the HTTP layer
+//! calls into.
+//!
+//! ```text
+//!  main thread: Engine::prepare(cfg)   create dirs, check the recorded shard count, load catalog
+//!  each executor: engine.start_shard() join the mesh → open Shard (replay WAL) → spawn mesh
+//!                                      dispatchers → mark recovered → return ShardContext
+//!  HTTP on core k: ctx.write(..) / ctx.read(..) / ctx.catalog_op(..)
+//! ```
+//!
+//! Invariants:
+//! - Shard id = the executor's position in the mesh (glommio orders peers by executor id).
+//! - `/ready` is true only when every shard has replayed its WAL ([`EngineShared::is_ready`]).
+//! - A request for the local shard is a direct call; others go through the mesh.
+//! - Shared state ([`EngineShared`]) is read-mostly: catalog behind `ArcSwap`, field types in a
+//!   `DashMap` reached only on a per-core cache miss, counters as atomics read by `/metrics`.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use glommio::channels::channel_mesh::{MeshBuilder, Full, Senders};
+
+use crate::catalog::{Catalog, CatalogOp, CatalogReply, CatalogSnapshot};
+use crate::config::EngineConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ingest::Ingest;
+use crate::mesh::reply::{oneshot, stream, OneshotReceiver};
+use crate::mesh::{ShardRequest, MESH_CHANNEL_CAPACITY};
+use crate::model::{BucketId, Precision, ShardId};
+use crate::placement::ShardMap;
+use crate::query::merge::MergedRead;
+use crate::query::plan::ReadPlan;
+use crate::schema::FieldTypes;
+use crate::shard::{query::run_read, Shard, WriteAck, WriteBatch};
+
+/// File recording the shard count in the engine path.
+pub const LAYOUT_FILE: &str = "layout.json";
+
+/// Chunks buffered per shard stream of a read.
+const READ_STREAM_CAPACITY: usize = 4;
+
+/// State shared by all cores.
+#[derive(Debug)]
+pub struct EngineShared {
+    config: EngineConfig,
+    catalog: Catalog,
+    types: FieldTypes,
+    map: ShardMap,
+    recovered: AtomicUsize,
+    poisoned: Vec<AtomicBool>,
+    shutting_down: AtomicBool,
+}
+
+impl EngineShared {
+    /// Every shard has replayed its WAL.
+    pub fn is_ready(&self) -> bool {
+        self.recovered.load(Ordering::Acquire) == self.map.shards()
+    }
+
+    /// Shards poisoned by an I/O failure.
+    pub fn poisoned_shards(&self) -> Vec<ShardId> {
+        self.poisoned
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.load(Ordering::Relaxed))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Starts shutdown (idempotent).
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Current catalog snapshot.
+    pub fn catalog(&self) -> Arc<CatalogSnapshot> {
+        self.catalog.snapshot()
+    }
+}
+
+/// The engine before the executors start; cheap to clone into each executor.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    shared: Arc<EngineShared>,
+    mesh: MeshBuilder<ShardRequest, Full>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Layout {
+    format: u32,
+    shards: usize,
+}
+
+impl Engine {
+    /// Creates the engine path, checks the recorded shard count (records it on first start)
+    /// and loads the catalog. Runs on the main thread before any executor exists.
+    pub fn prepare(config: EngineConfig) -> Result<Engine> {
+        config.validate()?;
+        let root = &config.engine_path;
+        std::fs::create_dir_all(root)
+            .map_err(|e| Error::internal(format!("creating {}: {e}", root.display())))?;
+        check_layout(root, config.shards)?;
+        let catalog = Catalog::load(root)?;
+        let shards = config.shards;
+        let shared = Arc::new(EngineShared {
+            catalog,
+            types: FieldTypes::new(),
+            map: ShardMap::new(shards),
+            recovered: AtomicUsize::new(0),
+            poisoned: (0..shards).map(|_| AtomicBool::new(false)).collect(),
+            shutting_down: AtomicBool::new(false),
+            config,
+        });
+        Ok(Engine {
+            shared,
+            mesh: MeshBuilder::full(shards, MESH_CHANNEL_CAPACITY),
+        })
+    }
+
+    /// Shared state (for health checks and signal handling on any thread).
+    pub fn shared(&self) -> Arc<EngineShared> {
+        self.shared.clone()
+    }
+
+    /// Starts the shard of the current executor. Must be called once on each executor of the
+    /// pool.
+    pub async fn start_shard(self) -> Result<ShardContext> {
+        let (senders, mut receivers) = self
+            .mesh
+            .join()
+            .await
+            .map_err(|e| Error::internal(format!("joining the shard mesh: {e}")))?;
+        let id = senders.peer_id();
+        let started = std::time::Instant::now();
+        let (shard, stats) = Shard::open(id, &self.shared.config, &self.shared.types).await?;
+        tracing::info!(
+            shard = id,
+            segments = stats.wal.segments,
+            records = stats.wal.records,
+            series = stats.series,
+            values = stats.values,
+            truncated_bytes = stats.wal.truncated_bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "shard recovered"
+        );
+        let ctx = ShardContext {
+            inner: Rc::new(Inner {
+                id,
+                ingest: RefCell::new(Ingest::new(self.shared.map, self.shared.types.clone())),
+                shared: self.shared.clone(),
+                shard: shard.clone(),
+                senders,
+            }),
+        };
+        for (_peer, rx) in receivers.streams() {
+            let ctx = ctx.clone();
+            glommio::spawn_local(async move {
+                while let Some(req) = rx.recv().await {
+                    ctx.handle(req);
+                }
+            })
+            .detach();
+        }
+        self.shared.recovered.fetch_add(1, Ordering::AcqRel);
+        Ok(ctx)
+    }
+}
+
+fn check_layout(root: &Path, shards: usize) -> Result<()> {
+    let path = root.join(LAYOUT_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let l: Layout = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::internal(format!("{} is not valid: {e}", path.display()))
+            })?;
+            if l.shards != shards {
+                return Err(Error::invalid(format!(
+                    "engine path {} was created with {} shards but --shards is {shards}; series are placed by shard count, so start with --shards {} (resharding is not supported yet)",
+                    root.display(),
+                    l.shards,
+                    l.shards
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let tmp = root.join(format!("{LAYOUT_FILE}.tmp"));
+            let body = serde_json::to_vec(&Layout { format: 1, shards })
+                .map_err(|e| Error::internal(e.to_string()))?;
+            std::fs::write(&tmp, body)
+                .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+                .and_then(|_| std::fs::rename(&tmp, &path))
+                .and_then(|_| std::fs::File::open(root)?.sync_all())
+                .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))
+        }
+        Err(e) => Err(Error::internal(format!("reading {}: {e}", path.display()))),
+    }
+}
+
+struct Inner {
+    id: ShardId,
+    shared: Arc<EngineShared>,
+    shard: Rc<Shard>,
+    senders: Senders<ShardRequest>,
+    ingest: RefCell<Ingest>,
+}
+
+/// Summary of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Points made durable.
+    pub points: u64,
+    /// Points dropped (type conflict, `time` field).
+    pub dropped: u64,
+}
+
+/// The per-core handle the HTTP layer uses. `!Send`: one per executor.
+#[derive(Clone)]
+pub struct ShardContext {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for ShardContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardContext").field("id", &self.inner.id).finish()
+    }
+}
+
+impl ShardContext {
+    /// This core's shard id.
+    pub fn id(&self) -> ShardId {
+        self.inner.id
+    }
+
+    /// Shared engine state.
+    pub fn shared(&self) -> &Arc<EngineShared> {
+        &self.inner.shared
+    }
+
+    /// Current catalog snapshot.
+    pub fn catalog(&self) -> Arc<CatalogSnapshot> {
+        self.inner.shared.catalog.snapshot()
+    }
+
+    fn handle(&self, req: ShardRequest) {
+        match req {
+            ShardRequest::Write { batch, reply } => {
+                self.inner.shard.submit_with(batch, reply);
+                self.note_poison();
+            }
+            ShardRequest::Read { bucket, plan, tx } => {
+                glommio::spawn_local(run_read(self.inner.shard.clone(), bucket, plan, tx)).detach();
+            }
+            ShardRequest::Catalog { op, reply } => {
+                let ctx = self.clone();
+                glommio::spawn_local(async move {
+                    let r = ctx.apply_catalog_locally(op).await;
+                    reply.send(r);
+                })
+                .detach();
+            }
+        }
+    }
+
+    fn note_poison(&self) {
+        if self.inner.shard.is_poisoned() {
+            if let Some(p) = self.inner.shared.poisoned.get(self.inner.id) {
+                p.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    async fn apply_catalog_locally(&self, op: CatalogOp) -> Result<CatalogReply> {
+        if self.inner.id != 0 {
+            return Err(Error::internal("catalog mutation sent to a shard other than 0"));
+        }
+        self.inner.shared.catalog.apply(op).await
+    }
+
+    /// Executes a catalog mutation on shard 0 (directly or over the mesh).
+    pub async fn catalog_op(&self, op: CatalogOp) -> Result<CatalogReply> {
+        if self.inner.id == 0 {
+            return self.apply_catalog_locally(op).await;
+        }
+        let (tx, rx) = oneshot();
+        self.inner
+            .senders
+            .send_to(0, ShardRequest::Catalog { op, reply: tx })
+            .await
+            .map_err(|_| Error::unavailable("shard 0 is not reachable"))?;
+        rx.await
+            .unwrap_or_else(|_| Err(Error::unavailable("shard 0 dropped the request")))
+    }
+
+    /// Validates and writes a line-protocol body to `bucket`. Returns after every involved
+    /// shard has made its part durable. Points dropped for type conflicts make the result an
+    /// `Err` of kind `PartialWrite` (the rest *was* written).
+    pub async fn write(&self, bucket: BucketId, precision: Precision, body: Bytes) -> Result<WriteSummary> {
+        if self.inner.shared.is_shutting_down() {
+            return Err(Error::unavailable("ringflux is shutting down"));
+        }
+        let now = now_nanos();
+        let parts = self
+            .inner
+            .ingest
+            .borrow_mut()
+            .partition(bucket, precision, body, now)?;
+        let mut waits: Vec<OneshotReceiver<Result<WriteAck>>> = Vec::new();
+        for (shard, lines) in parts.per_shard.into_iter().enumerate() {
+            if lines.is_empty() {
+                continue;
+            }
+            let batch = WriteBatch {
+                bucket,
+                body: parts.body.clone(),
+                lines,
+            };
+            if shard == self.inner.id {
+                waits.push(self.inner.shard.submit(batch));
+            } else {
+                let (tx, rx) = oneshot();
+                if self
+                    .inner
+                    .senders
+                    .send_to(shard, ShardRequest::Write { batch, reply: tx })
+                    .await
+                    .is_err()
+                {
+                    return Err(Error::unavailable(format!("shard {shard} is not reachable")));
+                }
+                waits.push(rx);
+            }
+        }
+        let mut first_err: Option<Error> = None;
+        let mut points = 0;
+        for w in waits {
+            match w.await {
+                Ok(Ok(ack)) => points += ack.points,
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert(Error::unavailable("a shard dropped the write"));
+                }
+            }
+        }
+        self.note_poison();
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        if parts.dropped > 0 {
+            return Err(Error::new(
+                ErrorKind::PartialWrite,
+                format!(
+                    "failure writing points to database: partial write: {} dropped={}",
+                    parts.drop_reason.as_deref().unwrap_or("points dropped"),
+                    parts.dropped
+                ),
+            ));
+        }
+        Ok(WriteSummary {
+            points,
+            dropped: parts.dropped,
+        })
+    }
+
+    /// Starts a read of `bucket` on every shard and returns the merged stream.
+    pub async fn read(&self, bucket: BucketId, plan: ReadPlan) -> Result<MergedRead> {
+        let n = self.inner.shared.map.shards();
+        let mut streams = Vec::with_capacity(n);
+        for shard in 0..n {
+            let (tx, rx) = stream(READ_STREAM_CAPACITY);
+            if shard == self.inner.id {
+                glommio::spawn_local(run_read(self.inner.shard.clone(), bucket, plan.clone(), tx))
+                    .detach();
+            } else if self
+                .inner
+                .senders
+                .send_to(
+                    shard,
+                    ShardRequest::Read {
+                        bucket,
+                        plan: plan.clone(),
+                        tx,
+                    },
+                )
+                .await
+                .is_err()
+            {
+                return Err(Error::unavailable(format!("shard {shard} is not reachable")));
+            }
+            streams.push(rx);
+        }
+        Ok(MergedRead::new(streams))
+    }
+
+    /// Stops this core's shard: no new writes, drain the committer, sync and close the WAL.
+    pub async fn shutdown(&self) {
+        self.inner.shared.begin_shutdown();
+        self.inner.shard.close().await;
+    }
+
+    /// Approximate bytes this core's shard holds in memory.
+    pub fn shard_mem_bytes(&self) -> usize {
+        self.inner.shard.mem_bytes()
+    }
+
+    /// Series in this core's shard.
+    pub fn shard_series(&self) -> usize {
+        self.inner.shard.series_count()
+    }
+}
+
+/// Server time in ns.
+pub fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,390 @@
+//! A shard: the WAL, series index and in-memory head that one glommio executor owns.
+//!
+//! ```text
+//!  submit(WriteBatch) ──push──▶ pending ──notify──▶ committer task (one per shard)
+//!                                                   │ take every pending batch
+//!                                                   │ encode all into ONE buffer (series keys resolved)
+//!                                                   │ wal.append(buf): write + ONE fdatasync
+//!                                                   │ apply to head in submission order
+//!                                                   └ reply to every waiter
+//! ```
+//!
+//! Invariants:
+//! - `!Send` by construction (`Rc`/`RefCell`); it never leaves its executor. Other cores reach
+//!   it only through `mesh` messages.
+//! - A write is applied to the head only after its WAL record is durable, and acknowledged
+//!   only after that; batches are applied in submission order, so last-write-wins follows the
+//!   order in which writes were accepted.
+//! - After a WAL failure the shard is poisoned: pending and later writes fail with
+//!   `Unavailable`.
+
+pub mod query;
+#[cfg(test)]
+mod tests;
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::index::{SeriesId, SeriesIndex};
+use crate::line_protocol::{self as lp, EscapeKind, LineSpan, Span};
+use crate::mesh::reply::{oneshot, OneshotReceiver, OneshotSender};
+use crate::mesh::Notify;
+use crate::model::{BucketId, ShardId};
+use crate::schema::{type_key, FieldTypes};
+use crate::storage::{AppendOutcome, Head, ValueRef};
+use crate::wal::record::{self, WriteRecordBuilder};
+use crate::wal::{replay, Wal};
+
+/// The lines of one write request that one shard owns.
+#[derive(Debug)]
+pub struct WriteBatch {
+    /// Target bucket.
+    pub bucket: BucketId,
+    /// Shared request body.
+    pub body: Bytes,
+    /// Validated lines with resolved timestamps.
+    pub lines: Vec<LineSpan>,
+}
+
+/// A shard's answer to a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteAck {
+    /// Points made durable.
+    pub points: u64,
+    /// Series created by this write.
+    pub new_series: u64,
+}
+
+struct Pending {
+    batch: WriteBatch,
+    reply: OneshotSender<Result<WriteAck>>,
+}
+
+/// Mutable shard state behind one `RefCell` (never borrowed across an await).
+#[derive(Debug, Default)]
+pub(crate) struct ShardState {
+    pub(crate) index: SeriesIndex,
+    pub(crate) head: Head,
+    key: Vec<u8>,
+    tag_scratch: Vec<(Span, Span)>,
+    fkey: Vec<u8>,
+    sval: Vec<u8>,
+    meas: Vec<u8>,
+    tkey: Vec<u8>,
+}
+
+/// One shard.
+pub struct Shard {
+    id: ShardId,
+    pub(crate) state: RefCell<ShardState>,
+    pending: RefCell<Vec<Pending>>,
+    notify: Notify,
+    poisoned: Cell<bool>,
+    closing: Cell<bool>,
+    mem_budget: usize,
+    wal_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shard").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Recovery figures of one shard.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryStats {
+    /// WAL statistics.
+    pub wal: replay::ReplayStats,
+    /// Series rebuilt.
+    pub series: usize,
+    /// Field values replayed.
+    pub values: u64,
+}
+
+impl Shard {
+    /// Opens shard `id`: replays its WAL (rebuilding index, head and field types), opens a
+    /// fresh WAL segment and starts the committer task on the current executor.
+    pub async fn open(
+        id: ShardId,
+        cfg: &EngineConfig,
+        types: &FieldTypes,
+    ) -> Result<(Rc<Shard>, RecoveryStats)> {
+        let wal_dir = cfg.engine_path.join("wal").join(format!("shard-{id:04}"));
+        std::fs::create_dir_all(&wal_dir)
+            .map_err(|e| Error::internal(format!("creating {}: {e}", wal_dir.display())))?;
+        let shard = Rc::new(Shard {
+            id,
+            state: RefCell::new(ShardState::default()),
+            pending: RefCell::new(Vec::new()),
+            notify: Notify::default(),
+            poisoned: Cell::new(false),
+            closing: Cell::new(false),
+            mem_budget: (cfg.storage.cache_max_memory_size / cfg.shards.max(1) as u64) as usize,
+            wal_dir: wal_dir.clone(),
+        });
+        let mut values = 0u64;
+        let wal_stats = {
+            let s = shard.clone();
+            replay::replay(&wal_dir, |payload| {
+                let rec = record::decode_write(payload)
+                    .map_err(|e| Error::internal(e.0.to_string()))?;
+                let mut st = s.state.borrow_mut();
+                for entry in rec.entries() {
+                    let entry = entry.map_err(|e| Error::internal(e.0.to_string()))?;
+                    let (sid, _) = st.index.resolve_or_insert(rec.bucket, entry.key);
+                    values += st.apply_entry_replay(rec.bucket, sid, entry, types);
+                }
+                Ok(())
+            })
+            .await?
+        };
+        let next_seq = wal_stats.last_seq.map(|s| s + 1).unwrap_or(0);
+        let wal = Wal::create(&wal_dir, id as u32, next_seq, cfg.wal.clone()).await?;
+        let series = shard.state.borrow().index.len();
+        let delay = cfg.wal.fsync_delay;
+        glommio::spawn_local(committer(shard.clone(), wal, delay)).detach();
+        Ok((
+            shard,
+            RecoveryStats {
+                wal: wal_stats,
+                series,
+                values,
+            },
+        ))
+    }
+
+    /// This shard's id.
+    pub fn id(&self) -> ShardId {
+        self.id
+    }
+
+    /// True after a WAL failure.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.get()
+    }
+
+    /// Where this shard's WAL segments live.
+    pub fn wal_dir(&self) -> &std::path::Path {
+        &self.wal_dir
+    }
+
+    /// Approximate bytes held in memory.
+    pub fn mem_bytes(&self) -> usize {
+        self.state.borrow().head.mem_bytes()
+    }
+
+    /// Number of series.
+    pub fn series_count(&self) -> usize {
+        self.state.borrow().index.len()
+    }
+
+    /// Queues a write for the next group commit; the receiver resolves once it is durable and
+    /// applied (or failed).
+    pub fn submit(&self, batch: WriteBatch) -> OneshotReceiver<Result<WriteAck>> {
+        let (tx, rx) = oneshot();
+        self.submit_with(batch, tx);
+        rx
+    }
+
+    /// Like [`submit`](Self::submit) with a caller-made reply channel (mesh requests).
+    pub fn submit_with(&self, batch: WriteBatch, reply: OneshotSender<Result<WriteAck>>) {
+        if self.poisoned.get() {
+            reply.send(Err(poisoned(self.id)));
+            return;
+        }
+        if self.closing.get() {
+            reply.send(Err(Error::unavailable("ringflux is shutting down")));
+            return;
+        }
+        let used = self.state.borrow().head.mem_bytes();
+        if used > self.mem_budget {
+            reply.send(Err(Error::unavailable(format!(
+                "shard {} is over its in-memory cache budget ({used} > {} bytes, see --storage-cache-max-memory-size); retry later",
+                self.id, self.mem_budget
+            ))));
+            return;
+        }
+        self.pending.borrow_mut().push(Pending { batch, reply });
+        self.notify.notify();
+    }
+
+    /// Stops accepting writes and lets the committer drain, sync and exit. Resolves when the
+    /// WAL is closed.
+    pub async fn close(&self) {
+        self.closing.set(true);
+        self.notify.notify();
+        while !self.notify.is_finished() {
+            glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+}
+
+fn poisoned(id: ShardId) -> Error {
+    Error::unavailable(format!(
+        "shard {id} is unavailable after a WAL I/O failure; restart ringflux to recover"
+    ))
+}
+
+/// The group-commit loop of one shard.
+async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
+    let mut batch: Vec<Pending> = Vec::new();
+    let mut sids: Vec<(SeriesId, bool)> = Vec::new();
+    let mut buf_cap = 64 * 1024;
+    loop {
+        if shard.pending.borrow().is_empty() {
+            if shard.closing.get() {
+                break;
+            }
+            shard.notify.wait().await;
+            continue;
+        }
+        if !delay.is_zero() {
+            glommio::timer::sleep(delay).await;
+        }
+        std::mem::swap(&mut batch, &mut *shard.pending.borrow_mut());
+        // Encode every pending request into one buffer.
+        let mut buf = Vec::with_capacity(buf_cap);
+        sids.clear();
+        {
+            let mut st = shard.state.borrow_mut();
+            let st = &mut *st;
+            for p in &batch {
+                let b = &p.batch;
+                let mut rec = WriteRecordBuilder::begin(&mut buf, b.bucket);
+                for line in &b.lines {
+                    lp::write_series_key(&b.body, line, &mut st.tag_scratch, &mut st.key);
+                    let sid = st.index.resolve_or_insert(b.bucket, &st.key);
+                    sids.push(sid);
+                    let ts = line.timestamp.unwrap_or(0);
+                    rec.push(&mut buf, ts, &st.key, line.fields.slice(&b.body));
+                }
+                rec.finish(&mut buf);
+            }
+        }
+        buf_cap = buf_cap.max(buf.capacity());
+        match wal.append(buf).await {
+            Ok(()) => {
+                let mut st = shard.state.borrow_mut();
+                let mut i = 0usize;
+                for p in batch.drain(..) {
+                    let mut new_series = 0;
+                    for line in &p.batch.lines {
+                        let (sid, new) = sids.get(i).copied().unwrap_or((0, false));
+                        i += 1;
+                        new_series += u64::from(new);
+                        let ts = line.timestamp.unwrap_or(0);
+                        st.apply_fields(sid, &p.batch.body, line.fields, ts);
+                    }
+                    p.reply.send(Ok(WriteAck {
+                        points: p.batch.lines.len() as u64,
+                        new_series,
+                    }));
+                }
+            }
+            Err(e) => {
+                shard.poisoned.set(true);
+                for p in batch.drain(..) {
+                    p.reply.send(Err(e.clone()));
+                }
+                for p in shard.pending.borrow_mut().drain(..) {
+                    p.reply.send(Err(e.clone()));
+                }
+            }
+        }
+        glommio::executor().yield_if_needed().await;
+    }
+    if let Err(e) = wal.close().await {
+        tracing::error!(shard = shard.id, error = %e, "closing WAL");
+    }
+    shard.notify.finish();
+}
+
+impl ShardState {
+    /// Applies the raw field set `fields` (a span of `body`) of series `sid` at `ts`.
+    /// Returns how many values were stored.
+    fn apply_fields(&mut self, sid: SeriesId, body: &[u8], fields: Span, ts: i64) -> u64 {
+        let line = LineSpan {
+            line_no: 0,
+            measurement: Span::default(),
+            tags: Span::default(),
+            fields,
+            timestamp: Some(ts),
+        };
+        let mut stored = 0;
+        for (fk, fv) in lp::fields(body, &line) {
+            let key: &[u8] = if lp::has_escapes(fk) {
+                self.fkey.clear();
+                lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
+                &self.fkey
+            } else {
+                fk
+            };
+            if key == b"time" {
+                continue;
+            }
+            let v = match fv {
+                lp::FieldValueRef::Float(x) => ValueRef::Float(x),
+                lp::FieldValueRef::Integer(x) => ValueRef::Integer(x),
+                lp::FieldValueRef::UInteger(x) => ValueRef::UInteger(x),
+                lp::FieldValueRef::Boolean(x) => ValueRef::Boolean(x),
+                lp::FieldValueRef::String(raw) => {
+                    if lp::has_escapes(raw) {
+                        self.sval.clear();
+                        lp::unescape_into(raw, EscapeKind::StringValue, &mut self.sval);
+                        ValueRef::String(&self.sval)
+                    } else {
+                        ValueRef::String(raw)
+                    }
+                }
+            };
+            match self.head.append(sid, key, ts, v) {
+                AppendOutcome::Stored => stored += 1,
+                AppendOutcome::TypeConflict(existing) => {
+                    tracing::warn!(
+                        series = sid,
+                        field = %String::from_utf8_lossy(key),
+                        existing = existing.influx_name(),
+                        "dropped a value whose type conflicts with its column"
+                    );
+                }
+            }
+        }
+        stored
+    }
+
+    /// Replays one WAL entry: registers field types, then applies the values.
+    fn apply_entry_replay(
+        &mut self,
+        bucket: BucketId,
+        sid: SeriesId,
+        entry: record::Entry<'_>,
+        types: &FieldTypes,
+    ) -> u64 {
+        let parts = lp::parse_series_key(entry.key);
+        self.meas.clear();
+        self.meas.extend_from_slice(&parts.measurement());
+        let line = LineSpan {
+            line_no: 0,
+            measurement: Span::default(),
+            tags: Span::default(),
+            fields: Span {
+                start: 0,
+                end: entry.fields.len() as u32,
+            },
+            timestamp: Some(entry.ts),
+        };
+        for (fk, fv) in lp::fields(entry.fields, &line) {
+            self.fkey.clear();
+            lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
+            type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
+            types.register(&self.tkey, fv.field_type());
+        }
+        self.apply_fields(sid, entry.fields, line.fields, entry.ts)
+    }
+}

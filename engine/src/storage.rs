@@ -1,0 +1,383 @@
+//! In-memory head of a shard: one column per (series, field), last write wins per timestamp.
+//!
+//! Invariants:
+//! - Owned by one shard; no locks.
+//! - A column has exactly one [`FieldType`] for its lifetime (the coordinator rejects type
+//!   conflicts before a write reaches the WAL; a conflicting value reaching the head anyway is
+//!   dropped and counted, never stored).
+//! - Appending never allocates per point except through amortised `Vec` growth; string values
+//!   go into one byte arena per column.
+//! - After [`Column::normalize`], timestamps are strictly increasing and, for duplicated
+//!   timestamps, the value written last is the one kept.
+//!
+//! Issue "storage engine" replaces this with compressed, on-disk segments; today's data lives
+//! in the WAL and here.
+
+use crate::index::SeriesId;
+use crate::model::FieldType;
+
+/// Values of one column, by type.
+#[derive(Debug, Clone)]
+pub enum Values {
+    /// Floats.
+    Float(Vec<f64>),
+    /// Signed integers.
+    Integer(Vec<i64>),
+    /// Unsigned integers.
+    UInteger(Vec<u64>),
+    /// Booleans.
+    Boolean(Vec<bool>),
+    /// Strings: `ends[i]` is the end offset of value `i` in `data`.
+    String {
+        /// Concatenated UTF-8 bytes.
+        data: Vec<u8>,
+        /// End offset of each value.
+        ends: Vec<u32>,
+    },
+}
+
+/// A borrowed value for appending.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// Float.
+    Float(f64),
+    /// Signed integer.
+    Integer(i64),
+    /// Unsigned integer.
+    UInteger(u64),
+    /// Boolean.
+    Boolean(bool),
+    /// Already unescaped UTF-8 string bytes.
+    String(&'a [u8]),
+}
+
+impl ValueRef<'_> {
+    /// Storage type.
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            ValueRef::Float(_) => FieldType::Float,
+            ValueRef::Integer(_) => FieldType::Integer,
+            ValueRef::UInteger(_) => FieldType::UInteger,
+            ValueRef::Boolean(_) => FieldType::Boolean,
+            ValueRef::String(_) => FieldType::String,
+        }
+    }
+}
+
+impl Values {
+    fn new(ty: FieldType) -> Values {
+        match ty {
+            FieldType::Float => Values::Float(Vec::new()),
+            FieldType::Integer => Values::Integer(Vec::new()),
+            FieldType::UInteger => Values::UInteger(Vec::new()),
+            FieldType::Boolean => Values::Boolean(Vec::new()),
+            FieldType::String => Values::String {
+                data: Vec::new(),
+                ends: Vec::new(),
+            },
+        }
+    }
+
+    /// Storage type.
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            Values::Float(_) => FieldType::Float,
+            Values::Integer(_) => FieldType::Integer,
+            Values::UInteger(_) => FieldType::UInteger,
+            Values::Boolean(_) => FieldType::Boolean,
+            Values::String { .. } => FieldType::String,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Float(v) => v.len(),
+            Values::Integer(v) => v.len(),
+            Values::UInteger(v) => v.len(),
+            Values::Boolean(v) => v.len(),
+            Values::String { ends, .. } => ends.len(),
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// String value `i` (only for string columns).
+    pub fn str_at(&self, i: usize) -> Option<&str> {
+        match self {
+            Values::String { data, ends } => {
+                let end = *ends.get(i)? as usize;
+                let start = if i == 0 { 0 } else { *ends.get(i - 1)? as usize };
+                std::str::from_utf8(data.get(start..end)?).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends; returns the approximate bytes added, or `None` on a type mismatch.
+    fn push(&mut self, v: ValueRef<'_>) -> Option<usize> {
+        match (self, v) {
+            (Values::Float(c), ValueRef::Float(x)) => c.push(x),
+            (Values::Integer(c), ValueRef::Integer(x)) => c.push(x),
+            (Values::UInteger(c), ValueRef::UInteger(x)) => c.push(x),
+            (Values::Boolean(c), ValueRef::Boolean(x)) => c.push(x),
+            (Values::String { data, ends }, ValueRef::String(s)) => {
+                data.extend_from_slice(s);
+                ends.push(data.len() as u32);
+                return Some(s.len() + 4);
+            }
+            _ => return None,
+        }
+        Some(8)
+    }
+
+    /// Overwrites the last value; `None` on a type mismatch.
+    fn replace_last(&mut self, v: ValueRef<'_>) -> Option<usize> {
+        match (self, v) {
+            (Values::Float(c), ValueRef::Float(x)) => *c.last_mut()? = x,
+            (Values::Integer(c), ValueRef::Integer(x)) => *c.last_mut()? = x,
+            (Values::UInteger(c), ValueRef::UInteger(x)) => *c.last_mut()? = x,
+            (Values::Boolean(c), ValueRef::Boolean(x)) => *c.last_mut()? = x,
+            (Values::String { data, ends }, ValueRef::String(s)) => {
+                // Keep the arena append-only: pop the old end and push the new value.
+                let _ = ends.pop()?;
+                data.extend_from_slice(s);
+                ends.push(data.len() as u32);
+                return Some(s.len());
+            }
+            _ => return None,
+        }
+        Some(0)
+    }
+
+    /// Keeps the values at `order` positions, in that order.
+    fn permute(&mut self, order: &[u32]) {
+        fn pick<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
+            order.iter().filter_map(|i| v.get(*i as usize).copied()).collect()
+        }
+        match self {
+            Values::Float(v) => *v = pick(v, order),
+            Values::Integer(v) => *v = pick(v, order),
+            Values::UInteger(v) => *v = pick(v, order),
+            Values::Boolean(v) => *v = pick(v, order),
+            Values::String { .. } => {
+                let mut data = Vec::new();
+                let mut ends = Vec::with_capacity(order.len());
+                for i in order {
+                    if let Some(s) = self.str_at(*i as usize) {
+                        data.extend_from_slice(s.as_bytes());
+                    }
+                    ends.push(data.len() as u32);
+                }
+                *self = Values::String { data, ends };
+            }
+        }
+    }
+}
+
+/// One (series, field) column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Unescaped field key.
+    pub name: Box<[u8]>,
+    /// Timestamps (ns), parallel to `values`.
+    pub times: Vec<i64>,
+    /// Values.
+    pub values: Values,
+    sorted: bool,
+}
+
+impl Column {
+    fn new(name: &[u8], ty: FieldType) -> Column {
+        Column {
+            name: name.into(),
+            times: Vec::new(),
+            values: Values::new(ty),
+            sorted: true,
+        }
+    }
+
+    /// Sorts by time and removes duplicate timestamps, keeping the last written value.
+    pub fn normalize(&mut self) {
+        if self.sorted {
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.times.len() as u32).collect();
+        // Stable: equal timestamps keep write order, so the last one is the newest write.
+        order.sort_by_key(|i| self.times.get(*i as usize).copied().unwrap_or(0));
+        let mut keep: Vec<u32> = Vec::with_capacity(order.len());
+        for i in order {
+            let t = self.times.get(i as usize).copied();
+            match keep.last_mut() {
+                Some(last) if self.times.get(*last as usize).copied() == t => *last = i,
+                _ => keep.push(i),
+            }
+        }
+        self.times = keep
+            .iter()
+            .filter_map(|i| self.times.get(*i as usize).copied())
+            .collect();
+        self.values.permute(&keep);
+        self.sorted = true;
+    }
+
+    /// Index range of points with `start <= t < stop` (call [`normalize`](Self::normalize) first).
+    pub fn range(&self, start: i64, stop: i64) -> std::ops::Range<usize> {
+        let lo = self.times.partition_point(|t| *t < start);
+        let hi = self.times.partition_point(|t| *t < stop);
+        lo..hi.max(lo)
+    }
+}
+
+/// All columns of one series.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesData {
+    /// Columns, in first-written order.
+    pub columns: Vec<Column>,
+}
+
+/// Outcome of [`Head::append`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Stored.
+    Stored,
+    /// The column holds another type; the value was dropped.
+    TypeConflict(FieldType),
+}
+
+/// The in-memory head of one shard.
+#[derive(Debug, Default)]
+pub struct Head {
+    series: Vec<SeriesData>,
+    mem_bytes: usize,
+    points: u64,
+}
+
+impl Head {
+    /// An empty head.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Approximate bytes held.
+    pub fn mem_bytes(&self) -> usize {
+        self.mem_bytes
+    }
+
+    /// Number of field values stored (including overwritten ones).
+    pub fn values(&self) -> u64 {
+        self.points
+    }
+
+    /// Appends one field value of a series (last write wins on equal timestamps).
+    pub fn append(&mut self, series: SeriesId, field: &[u8], ts: i64, v: ValueRef<'_>) -> AppendOutcome {
+        let sid = series as usize;
+        if self.series.len() <= sid {
+            self.series.resize_with(sid + 1, SeriesData::default);
+            self.mem_bytes += 64;
+        }
+        let Some(sd) = self.series.get_mut(sid) else {
+            return AppendOutcome::TypeConflict(v.field_type());
+        };
+        let pos = match sd.columns.iter().position(|c| &*c.name == field) {
+            Some(p) => p,
+            None => {
+                sd.columns.push(Column::new(field, v.field_type()));
+                self.mem_bytes += 96 + field.len();
+                sd.columns.len() - 1
+            }
+        };
+        let Some(col) = sd.columns.get_mut(pos) else {
+            return AppendOutcome::TypeConflict(v.field_type());
+        };
+        let existing = col.values.field_type();
+        if existing != v.field_type() {
+            return AppendOutcome::TypeConflict(existing);
+        }
+        let added = match col.times.last() {
+            Some(last) if *last == ts && col.sorted => col.values.replace_last(v),
+            Some(last) if *last > ts => {
+                col.sorted = false;
+                col.times.push(ts);
+                col.values.push(v).map(|n| n + 8)
+            }
+            _ => {
+                col.times.push(ts);
+                col.values.push(v).map(|n| n + 8)
+            }
+        };
+        match added {
+            Some(n) => {
+                self.mem_bytes += n;
+                self.points += 1;
+                AppendOutcome::Stored
+            }
+            None => AppendOutcome::TypeConflict(existing),
+        }
+    }
+
+    /// The data of a series, if any was written.
+    pub fn series(&self, id: SeriesId) -> Option<&SeriesData> {
+        self.series.get(id as usize)
+    }
+
+    /// Mutable access (for normalising before a read).
+    pub fn series_mut(&mut self, id: SeriesId) -> Option<&mut SeriesData> {
+        self.series.get_mut(id as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_write_wins_on_equal_timestamps() {
+        let mut h = Head::new();
+        h.append(0, b"v", 10, ValueRef::Float(1.0));
+        h.append(0, b"v", 5, ValueRef::Float(2.0));
+        h.append(0, b"v", 10, ValueRef::Float(3.0));
+        h.append(0, b"v", 5, ValueRef::Float(4.0));
+        let col = &mut h.series_mut(0).unwrap().columns[0];
+        col.normalize();
+        assert_eq!(col.times, vec![5, 10]);
+        match &col.values {
+            Values::Float(v) => assert_eq!(v, &vec![4.0, 3.0]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn in_order_duplicate_overwrites_in_place() {
+        let mut h = Head::new();
+        h.append(0, b"s", 1, ValueRef::String(b"a"));
+        h.append(0, b"s", 1, ValueRef::String(b"bb"));
+        let col = &h.series(0).unwrap().columns[0];
+        assert_eq!(col.times, vec![1]);
+        assert_eq!(col.values.str_at(0), Some("bb"));
+    }
+
+    #[test]
+    fn type_conflict_is_rejected() {
+        let mut h = Head::new();
+        assert_eq!(h.append(0, b"v", 1, ValueRef::Float(1.0)), AppendOutcome::Stored);
+        assert_eq!(
+            h.append(0, b"v", 2, ValueRef::Integer(1)),
+            AppendOutcome::TypeConflict(FieldType::Float)
+        );
+    }
+
+    #[test]
+    fn range_is_half_open() {
+        let mut h = Head::new();
+        for t in [1, 2, 3, 4] {
+            h.append(0, b"v", t, ValueRef::Boolean(true));
+        }
+        let col = &h.series(0).unwrap().columns[0];
+        assert_eq!(col.range(2, 4), 1..3);
+        assert_eq!(col.range(5, 9), 4..4);
+    }
+}

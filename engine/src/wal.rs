@@ -1,0 +1,196 @@
+//! Per-shard write-ahead log: segment files, group-commit writes, poisoning, and replay.
+//!
+//! Invariants:
+//! - Only the owning shard's executor touches its `Wal` (it is `!Send`: glommio file handles).
+//! - [`Wal::append`] returns only after the bytes are written and, in [`SyncMode::Batch`],
+//!   `fdatasync`ed. Callers acknowledge writes only after it returns `Ok`.
+//! - Any failed write or sync *poisons* the WAL: every later call fails fast with
+//!   `Unavailable`; fsync is never retried (a failed fsync may have dropped dirty pages, see
+//!   "Can Applications Recover from fsync Failures?", ATC'20). The operator restarts the daemon
+//!   and recovery replays what is on disk.
+//! - A new segment is created (and its directory synced) on start-up and when the current one
+//!   passes `segment_max_bytes`; old segments are never appended to, so a torn tail can only be
+//!   at the end of the newest segment.
+//!
+//! Group commit lives in the shard's committer loop: it encodes every pending write request into
+//! one buffer and calls `append` once, so one `fdatasync` covers all of them.
+
+pub mod record;
+pub mod replay;
+#[cfg(test)]
+mod tests;
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use glommio::io::{BufferedFile, Directory, OpenOptions};
+
+use crate::config::{SyncMode, WalConfig};
+use crate::error::{Error, Result};
+
+/// File name of segment `seq`.
+pub fn segment_name(seq: u64) -> String {
+    format!("{seq:020}.wal")
+}
+
+/// Parses a segment file name back to its sequence number.
+pub fn parse_segment_name(name: &str) -> Option<u64> {
+    let stem = name.strip_suffix(".wal")?;
+    if stem.len() != 20 {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+/// The open WAL of one shard.
+#[derive(Debug)]
+pub struct Wal {
+    dir: PathBuf,
+    shard: u32,
+    cfg: WalConfig,
+    file: BufferedFile,
+    seq: u64,
+    pos: u64,
+    poisoned: Cell<bool>,
+}
+
+impl Wal {
+    /// Creates segment `seq` in `dir` (which must exist) and makes its creation durable.
+    pub async fn create(dir: &Path, shard: u32, seq: u64, cfg: WalConfig) -> Result<Wal> {
+        let (file, pos) = Self::new_segment(dir, shard, seq, cfg.sync).await?;
+        Ok(Wal {
+            dir: dir.to_path_buf(),
+            shard,
+            cfg,
+            file,
+            seq,
+            pos,
+            poisoned: Cell::new(false),
+        })
+    }
+
+    async fn new_segment(
+        dir: &Path,
+        shard: u32,
+        seq: u64,
+        sync: SyncMode,
+    ) -> Result<(BufferedFile, u64)> {
+        let path = dir.join(segment_name(seq));
+        let file = OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .buffered_open(&path)
+            .await
+            .map_err(|e| Error::internal(format!("creating WAL segment {}: {e}", path.display())))?;
+        let mut header = Vec::with_capacity(record::HEADER_LEN);
+        record::encode_header(shard, &mut header);
+        let len = header.len() as u64;
+        file.write_at(header, 0)
+            .await
+            .map_err(|e| Error::internal(format!("writing WAL header {}: {e}", path.display())))?;
+        if sync == SyncMode::Batch {
+            file.fdatasync()
+                .await
+                .map_err(|e| Error::internal(format!("syncing {}: {e}", path.display())))?;
+            let d = Directory::open(dir)
+                .await
+                .map_err(|e| Error::internal(format!("opening {}: {e}", dir.display())))?;
+            d.sync()
+                .await
+                .map_err(|e| Error::internal(format!("syncing {}: {e}", dir.display())))?;
+            let _ = d.close().await;
+        }
+        Ok((file, len))
+    }
+
+    /// True once an I/O failure has poisoned this WAL.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.get()
+    }
+
+    /// Marks the WAL poisoned (used by fault-injection tests and on I/O failure).
+    pub fn poison(&self) {
+        self.poisoned.set(true);
+    }
+
+    /// Sequence number of the segment being written.
+    pub fn current_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Current write offset in the active segment.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Writes `buf` (one or more framed records) at the end of the log and makes it durable
+    /// according to the sync mode. On failure the WAL is poisoned.
+    pub async fn append(&mut self, buf: Vec<u8>) -> Result<()> {
+        if self.poisoned.get() {
+            return Err(poisoned_error(self.shard));
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let len = buf.len() as u64;
+        match self.file.write_at(buf, self.pos).await {
+            Ok(n) if n as u64 == len => {}
+            Ok(n) => {
+                self.poisoned.set(true);
+                tracing::error!(shard = self.shard, wrote = n, expected = len, "short WAL write; shard poisoned");
+                return Err(poisoned_error(self.shard));
+            }
+            Err(e) => {
+                self.poisoned.set(true);
+                tracing::error!(shard = self.shard, error = %e, "WAL write failed; shard poisoned");
+                return Err(poisoned_error(self.shard));
+            }
+        }
+        self.pos += len;
+        if self.cfg.sync == SyncMode::Batch {
+            if let Err(e) = self.file.fdatasync().await {
+                self.poisoned.set(true);
+                tracing::error!(shard = self.shard, error = %e, "WAL fdatasync failed; shard poisoned");
+                return Err(poisoned_error(self.shard));
+            }
+        }
+        if self.pos >= self.cfg.segment_max_bytes {
+            self.rotate().await?;
+        }
+        Ok(())
+    }
+
+    async fn rotate(&mut self) -> Result<()> {
+        let next = self.seq + 1;
+        match Self::new_segment(&self.dir, self.shard, next, self.cfg.sync).await {
+            Ok((file, pos)) => {
+                let old = std::mem::replace(&mut self.file, file);
+                let _ = old.close().await;
+                self.seq = next;
+                self.pos = pos;
+                Ok(())
+            }
+            Err(e) => {
+                self.poisoned.set(true);
+                tracing::error!(shard = self.shard, error = %e, "WAL rotation failed; shard poisoned");
+                Err(poisoned_error(self.shard))
+            }
+        }
+    }
+
+    /// Syncs and closes the active segment (clean shutdown).
+    pub async fn close(self) -> Result<()> {
+        if !self.poisoned.get() {
+            self.file.fdatasync().await.map_err(|e| Error::internal(e.to_string()))?;
+        }
+        let _ = self.file.close().await;
+        Ok(())
+    }
+}
+
+fn poisoned_error(shard: u32) -> Error {
+    Error::unavailable(format!(
+        "shard {shard} is unavailable after a WAL I/O failure; restart ringflux to recover"
+    ))
+}

@@ -1,0 +1,257 @@
+//! WAL byte layout: the only module that knows it (with `storage::encoding` for segments).
+//!
+//! ## Format
+//!
+//! All integers are little-endian.
+//!
+//! A segment file is named `{seq:020}.wal` (zero-padded so names sort by sequence) and starts
+//! with a 16-byte header:
+//!
+//! | offset | size | field                                   |
+//! |-------:|-----:|-----------------------------------------|
+//! | 0      | 8    | magic `RFLXWAL\0`                        |
+//! | 8      | 2    | format version (`FORMAT_VERSION` = 1)   |
+//! | 10     | 2    | reserved, 0                             |
+//! | 12     | 4    | shard id                                |
+//!
+//! Then records, back to back, each framed as:
+//!
+//! | size | field                                              |
+//! |-----:|----------------------------------------------------|
+//! | 4    | `len`: payload length in bytes (≤ `MAX_RECORD_LEN`) |
+//! | 4    | CRC-32 (IEEE) of the payload                        |
+//! | len  | payload                                            |
+//!
+//! Payload of kind 1, `WRITE` (the points of one write request that one shard owns):
+//!
+//! | size | field                                                        |
+//! |-----:|--------------------------------------------------------------|
+//! | 1    | kind = 1                                                     |
+//! | 8    | bucket id                                                    |
+//! | 4    | entry count                                                  |
+//! | …    | entries                                                      |
+//!
+//! Entry: `ts: i64` (ns) · `key_len: u32` · canonical series key bytes · `fields_len: u32` ·
+//! the raw line-protocol field set exactly as validated by the parser.
+//!
+//! A record whose frame is incomplete or whose CRC does not match is *torn* if nothing valid
+//! follows it in the newest segment (it is truncated on recovery); anywhere else it is
+//! corruption and recovery stops with the file name and offset.
+
+use crate::model::BucketId;
+
+/// Segment magic.
+pub const WAL_MAGIC: &[u8; 8] = b"RFLXWAL\0";
+/// Current format version.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of the segment header.
+pub const HEADER_LEN: usize = 16;
+/// Size of a record frame header (len + crc).
+pub const FRAME_LEN: usize = 8;
+/// Largest payload a record may declare; larger means corruption.
+pub const MAX_RECORD_LEN: u32 = 512 * 1024 * 1024;
+/// Record kind: a write batch.
+pub const KIND_WRITE: u8 = 1;
+
+/// Writes a segment header for `shard` into `out`.
+pub fn encode_header(shard: u32, out: &mut Vec<u8>) {
+    out.extend_from_slice(WAL_MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&shard.to_le_bytes());
+}
+
+/// Why a header is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// Shorter than `HEADER_LEN`.
+    TooShort,
+    /// Magic does not match.
+    BadMagic,
+    /// Unknown format version.
+    UnsupportedVersion(u16),
+}
+
+/// Checks a segment header; returns the shard id it names.
+pub fn decode_header(buf: &[u8]) -> Result<u32, HeaderError> {
+    let h = buf.get(..HEADER_LEN).ok_or(HeaderError::TooShort)?;
+    if h.get(..8) != Some(&WAL_MAGIC[..]) {
+        return Err(HeaderError::BadMagic);
+    }
+    let version = u16::from_le_bytes([h[8], h[9]]);
+    if version != FORMAT_VERSION {
+        return Err(HeaderError::UnsupportedVersion(version));
+    }
+    Ok(u32::from_le_bytes([h[12], h[13], h[14], h[15]]))
+}
+
+/// Builder for one WRITE record appended to a caller-owned buffer.
+#[derive(Debug)]
+pub struct WriteRecordBuilder {
+    start: usize,
+    count: u32,
+}
+
+impl WriteRecordBuilder {
+    /// Starts a record for `bucket` at the end of `out`.
+    pub fn begin(out: &mut Vec<u8>, bucket: BucketId) -> Self {
+        let start = out.len();
+        out.extend_from_slice(&[0u8; FRAME_LEN]);
+        out.push(KIND_WRITE);
+        out.extend_from_slice(&bucket.0.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        WriteRecordBuilder { start, count: 0 }
+    }
+
+    /// Appends one entry.
+    pub fn push(&mut self, out: &mut Vec<u8>, ts: i64, key: &[u8], fields: &[u8]) {
+        out.extend_from_slice(&ts.to_le_bytes());
+        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(&(fields.len() as u32).to_le_bytes());
+        out.extend_from_slice(fields);
+        self.count += 1;
+    }
+
+    /// Number of entries pushed so far.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Fills in the frame (length, CRC) and the entry count. A record with no entries is removed.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        if self.count == 0 {
+            out.truncate(self.start);
+            return;
+        }
+        let count_at = self.start + FRAME_LEN + 1 + 8;
+        out[count_at..count_at + 4].copy_from_slice(&self.count.to_le_bytes());
+        let payload_len = (out.len() - self.start - FRAME_LEN) as u32;
+        let crc = crc32fast::hash(&out[self.start + FRAME_LEN..]);
+        out[self.start..self.start + 4].copy_from_slice(&payload_len.to_le_bytes());
+        out[self.start + 4..self.start + 8].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+/// Outcome of reading one frame at an offset.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A complete record with a good CRC; `next` is the offset after it.
+    Record { payload: &'a [u8], next: usize },
+    /// Clean end of data.
+    End,
+    /// An incomplete or corrupt frame at this offset.
+    Bad(&'static str),
+}
+
+/// Reads the frame starting at `at` in `buf`.
+pub fn read_frame(buf: &[u8], at: usize) -> Frame<'_> {
+    if at == buf.len() {
+        return Frame::End;
+    }
+    let Some(hdr) = buf.get(at..at + FRAME_LEN) else {
+        return Frame::Bad("incomplete record header");
+    };
+    let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+    let crc = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    if len == 0 && crc == 0 && buf[at..].iter().all(|b| *b == 0) {
+        // Zero-filled tail (preallocation or a torn page): no more records.
+        return Frame::End;
+    }
+    if len > MAX_RECORD_LEN {
+        return Frame::Bad("record length out of range");
+    }
+    let end = at + FRAME_LEN + len as usize;
+    let Some(payload) = buf.get(at + FRAME_LEN..end) else {
+        return Frame::Bad("incomplete record");
+    };
+    if crc32fast::hash(payload) != crc {
+        return Frame::Bad("record checksum mismatch");
+    }
+    Frame::Record { payload, next: end }
+}
+
+/// One decoded entry of a WRITE record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Timestamp (ns).
+    pub ts: i64,
+    /// Canonical series key.
+    pub key: &'a [u8],
+    /// Raw line-protocol field set.
+    pub fields: &'a [u8],
+}
+
+/// A decoded WRITE record.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteRecord<'a> {
+    /// Bucket the points belong to.
+    pub bucket: BucketId,
+    /// Declared number of entries.
+    pub count: u32,
+    body: &'a [u8],
+}
+
+/// Why a payload does not decode (the CRC matched, so this is a format bug or a version mix-up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadError(pub &'static str);
+
+/// Decodes the head of a WRITE payload.
+pub fn decode_write(payload: &[u8]) -> Result<WriteRecord<'_>, PayloadError> {
+    match payload.first() {
+        Some(&KIND_WRITE) => {}
+        Some(_) => return Err(PayloadError("unknown record kind")),
+        None => return Err(PayloadError("empty payload")),
+    }
+    let bucket = read_u64(payload, 1).ok_or(PayloadError("short payload"))?;
+    let count = read_u32(payload, 9).ok_or(PayloadError("short payload"))?;
+    Ok(WriteRecord {
+        bucket: BucketId(bucket),
+        count,
+        body: payload.get(13..).unwrap_or(&[]),
+    })
+}
+
+impl<'a> WriteRecord<'a> {
+    /// Iterates the entries; stops with an error on a malformed entry.
+    pub fn entries(&self) -> impl Iterator<Item = Result<Entry<'a>, PayloadError>> + 'a {
+        let body = self.body;
+        let mut at = 0usize;
+        let mut left = self.count;
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            left -= 1;
+            let r = (|| {
+                let ts = read_u64(body, at)? as i64;
+                let klen = read_u32(body, at + 8)? as usize;
+                let key = body.get(at + 12..at + 12 + klen)?;
+                let fat = at + 12 + klen;
+                let flen = read_u32(body, fat)? as usize;
+                let fields = body.get(fat + 4..fat + 4 + flen)?;
+                at = fat + 4 + flen;
+                Some(Entry { ts, key, fields })
+            })();
+            match r {
+                Some(e) => Some(Ok(e)),
+                None => {
+                    left = 0;
+                    Some(Err(PayloadError("truncated entry")))
+                }
+            }
+        })
+    }
+}
+
+fn read_u32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 4)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn read_u64(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at + 8)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Some(u64::from_le_bytes(a))
+}

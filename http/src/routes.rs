@@ -1,0 +1,123 @@
+//! Route table: every path the server answers, as constants, and the dispatcher.
+//!
+//! Invariants: handlers return `Result<Response, ApiError>`; the dispatcher turns errors into
+//! responses through `ApiError::into_response` (the only place) and adds the InfluxDB version
+//! headers to every response.
+
+use std::rc::Rc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use ringflux_engine::ShardContext;
+
+use crate::body::RespBody;
+use crate::error::ApiError;
+use crate::{health, query, setup, write, HttpConfig};
+
+/// `GET /health`.
+pub const HEALTH: &str = "/health";
+/// `GET /ready`.
+pub const READY: &str = "/ready";
+/// `GET|HEAD /ping`.
+pub const PING: &str = "/ping";
+/// `GET /metrics`.
+pub const METRICS: &str = "/metrics";
+/// `GET /api/v2`.
+pub const API_V2: &str = "/api/v2";
+/// `GET|POST /api/v2/setup`.
+pub const API_V2_SETUP: &str = "/api/v2/setup";
+/// `POST /api/v2/write`.
+pub const API_V2_WRITE: &str = "/api/v2/write";
+/// `POST /api/v2/query`.
+pub const API_V2_QUERY: &str = "/api/v2/query";
+
+/// Version reported in `X-Influxdb-Version` and `/health` (the InfluxDB API level we serve).
+pub const INFLUXDB_VERSION: &str = "v2.7.12";
+/// Build reported in `X-Influxdb-Build`.
+pub const INFLUXDB_BUILD: &str = "OSS";
+
+/// Per-core request context.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The engine handle of this core.
+    pub engine: ShardContext,
+    /// HTTP settings.
+    pub cfg: HttpConfig,
+    /// When the server started (RFC3339), for `/ready`.
+    pub started: String,
+    /// Start instant, for uptime.
+    pub started_at: std::time::Instant,
+}
+
+/// Handles one request.
+pub async fn dispatch(ctx: Rc<Ctx>, req: Request<Incoming>) -> Response<RespBody> {
+    let method = req.method().clone();
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let result = route(&ctx, &method, &path, req).await;
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::warn!(%method, %path, status = e.status().as_u16(), message = %truncate(e.message()), "request failed");
+            } else {
+                tracing::debug!(%method, %path, status = e.status().as_u16(), message = %truncate(e.message()), "request rejected");
+            }
+            e.into_response()
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert("x-influxdb-version", HeaderValue::from_static(INFLUXDB_VERSION));
+    h.insert("x-influxdb-build", HeaderValue::from_static(INFLUXDB_BUILD));
+    resp
+}
+
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(256);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+async fn route(
+    ctx: &Rc<Ctx>,
+    method: &Method,
+    path: &str,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, ApiError> {
+    match (path, method) {
+        (HEALTH, &Method::GET) | (HEALTH, &Method::HEAD) => Ok(health::health(ctx)),
+        (READY, &Method::GET) | (READY, &Method::HEAD) => Ok(health::ready(ctx)),
+        (PING, &Method::GET) | (PING, &Method::HEAD) => Ok(health::ping()),
+        (METRICS, &Method::GET) => Ok(health::metrics(ctx)),
+        (API_V2, &Method::GET) => Ok(health::routes()),
+        (API_V2_SETUP, &Method::GET) => Ok(setup::is_onboarding(ctx)),
+        (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
+        (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
+        (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
+        (HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY, _) => {
+            Err(ApiError::method_not_allowed())
+        }
+        _ => Err(ApiError::not_found("path not found")),
+    }
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<RespBody> {
+    let bytes = serde_json::to_vec(v).unwrap_or_default();
+    let mut r = Response::new(RespBody::full(bytes));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// An empty response.
+pub fn empty(status: StatusCode) -> Response<RespBody> {
+    let mut r = Response::new(RespBody::empty());
+    *r.status_mut() = status;
+    r
+}

@@ -1,0 +1,55 @@
+//! Resolving `org`/`orgID` and `bucket` parameters against the catalog, with InfluxDB 2.7's
+//! messages, and checking the token's permission on the bucket.
+
+use ringflux_engine::catalog::{Authorization, Bucket, CatalogSnapshot, Org};
+use ringflux_engine::model::{BucketId, OrgId};
+
+use crate::error::ApiError;
+use crate::params::Params;
+
+/// Finds the org named by `orgID` (preferred) or `org`.
+pub fn resolve_org<'a>(snap: &'a CatalogSnapshot, p: &Params) -> Result<&'a Org, ApiError> {
+    if let Some(id) = p.get_nonempty("orgID") {
+        let oid = OrgId::parse(id)
+            .ok_or_else(|| ApiError::invalid(format!("invalid orgID {id:?}: id must have a length of 16 hex characters")))?;
+        return snap
+            .org_by_id(oid)
+            .ok_or_else(|| ApiError::not_found(format!("organization not found: {id}")));
+    }
+    if let Some(name) = p.get_nonempty("org") {
+        return snap
+            .org_by_name(name)
+            .or_else(|| OrgId::parse(name).and_then(|id| snap.org_by_id(id)))
+            .ok_or_else(|| ApiError::not_found(format!("organization name \"{name}\" not found")));
+    }
+    Err(ApiError::invalid("Please provide either orgID or org"))
+}
+
+/// Finds bucket `name_or_id` within `org` (by name first, then by 16-hex-digit ID).
+pub fn resolve_bucket<'a>(
+    snap: &'a CatalogSnapshot,
+    org: &Org,
+    name_or_id: &str,
+) -> Option<&'a Bucket> {
+    snap.bucket_by_name(OrgId(org.id), name_or_id).or_else(|| {
+        BucketId::parse(name_or_id)
+            .and_then(|id| snap.bucket_by_id(id))
+            .filter(|b| b.org_id == org.id)
+    })
+}
+
+/// Checks `action` (`read`/`write`) on `bucket`; a missing read permission looks like a
+/// missing bucket (InfluxDB hides what a token cannot see).
+pub fn check_bucket(auth: &Authorization, action: &str, bucket: &Bucket) -> Result<(), ApiError> {
+    if auth.allows_bucket(action, bucket.org_id, bucket.id) {
+        return Ok(());
+    }
+    if action == "write" {
+        Err(ApiError::forbidden(format!(
+            "insufficient permissions for write on bucket \"{}\"",
+            bucket.name
+        )))
+    } else {
+        Err(ApiError::not_found(format!("could not find bucket \"{}\"", bucket.name)))
+    }
+}
