@@ -1,2 +1,3 @@
 //! ringflux engine: storage and query logic, no HTTP.
 pub mod model;
+pub mod query;
