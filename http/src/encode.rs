@@ -102,10 +102,12 @@ pub fn parse_dialect(v: Option<&serde_json::Value>) -> Result<Dialect, String> {
     let header = match obj.get("header") {
         None | Some(serde_json::Value::Null) => true,
         Some(serde_json::Value::Bool(b)) => *b,
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "json: cannot unmarshal {} into Go struct field Dialect.dialect.header of type bool",
             json_type(other)
-        )),
+        ))
+        }
     };
     let delimiter = match opt_string(obj, "delimiter")? {
         "" => ",",
