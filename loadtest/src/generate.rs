@@ -464,9 +464,19 @@ impl Ring {
         let m = self.templates.len() as u64;
         let tpl = &self.templates[(b % m) as usize];
         let cycle = b / m;
-        let lines = tpl.lines.len();
+        // The last batch of a count-bounded run may be shorter than the
+        // (full) template it reuses.
+        let mut lines = tpl.lines.len();
+        if let Some(total) = self.total_lines {
+            let left = total.saturating_sub(b.saturating_mul(self.batch_size as u64));
+            lines = lines.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        let Some(last) = lines.checked_sub(1).and_then(|i| tpl.lines.get(i)) else {
+            return Ok(None);
+        };
+        let body_len = last.end as usize;
         if cycle == 0 {
-            if want_gzip {
+            if want_gzip && lines == tpl.lines.len() {
                 if let Some(gz) = &tpl.gzip {
                     return Ok(Some(BatchBody {
                         bytes: gz,
@@ -476,18 +486,18 @@ impl Ring {
                 }
             }
             return Ok(Some(BatchBody {
-                bytes: &tpl.body,
+                bytes: &tpl.body[..body_len],
                 lines,
                 gzipped: false,
             }));
         }
         scratch.clear();
-        scratch.extend_from_slice(&tpl.body);
+        scratch.extend_from_slice(&tpl.body[..body_len]);
         let shift = cycle
             .checked_mul(self.rounds_per_cycle)
             .ok_or_else(|| GenError("round counter overflow".into()))?;
         let mut digits = [0u8; 24];
-        for l in &tpl.lines {
+        for l in &tpl.lines[..lines] {
             let round = l
                 .round
                 .checked_add(shift)
@@ -663,6 +673,34 @@ mod tests {
             let d: i64 = t1.parse::<i64>().unwrap() - t0.parse::<i64>().unwrap();
             assert_eq!(d, 30 * 1_000_000_000);
         }
+    }
+
+    #[test]
+    fn short_ring_truncates_the_last_batch() {
+        let spec = DataSpec::tsbs_cpu();
+        let rc = RingConfig {
+            batch_size: 10,
+            total_lines: Some(25),
+            max_bytes: 1, // M = 1: every batch reuses one full template
+            gzip: true,
+        };
+        let ring = Ring::build(&spec, cfg(4, 1), rc).unwrap();
+        assert_eq!(ring.batches(), 1);
+        let mut s = Vec::new();
+        let mut all = Vec::new();
+        for b in 0..3 {
+            let body = ring.body(b, &mut s, false).unwrap().unwrap();
+            all.extend(
+                body.bytes
+                    .split_inclusive(|&c| c == b'\n')
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        assert!(ring.body(3, &mut s, false).unwrap().is_none());
+        assert_eq!(all.len(), 25);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 25, "no duplicate lines");
     }
 
     #[test]
