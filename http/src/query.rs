@@ -1,10 +1,161 @@
-//! TEMP
+//! `POST /api/v2/query`: Flux (the first slice: `from |> range |> filter |> yield`), answered as
+//! annotated CSV streamed while the shards produce it.
+//!
+//! Invariants:
+//! - Errors found before the first byte (bad JSON, bad dialect, compile errors, unknown bucket)
+//!   are JSON error bodies with their status; an error after output started becomes a CSV
+//!   error table (status stays 200), as InfluxDB 2.7 does.
+//! - Memory is bounded: the producer task holds at most one encoded buffer (flushed at
+//!   `FLUSH_BYTES`) and waits on the bounded response stream while the client is slow; if the
+//!   client disconnects, the producer stops and the shard reads stop with it.
+
+use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::{Request, Response};
-use crate::body::RespBody;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use ringflux_engine::mesh::reply::stream;
+use ringflux_engine::model::BucketId;
+use ringflux_engine::query::exec::RawTables;
+use ringflux_engine::query::flux;
+use ringflux_engine::query::plan::BucketRef;
+use ringflux_engine::runtime::now_nanos;
+
+use crate::auth::authenticate;
+use crate::body::{read_bounded, RespBody};
+use crate::encode::{parse_dialect, CsvEncoder, Dialect};
 use crate::error::ApiError;
+use crate::params::Params;
 use crate::routes::Ctx;
-/// temp
-pub async fn query_v2(_ctx: &Ctx, _req: Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
-    Err(ApiError::internal("not yet"))
+use crate::scope::{check_bucket, resolve_bucket, resolve_org};
+
+/// Largest query request body.
+const MAX_QUERY_BODY: usize = 1 << 20;
+/// Encoded bytes buffered before they are handed to hyper.
+const FLUSH_BYTES: usize = 64 * 1024;
+/// Encoded buffers queued towards the client.
+const RESPONSE_QUEUE: usize = 4;
+
+struct QueryRequest {
+    text: String,
+    dialect: Dialect,
+    now: i64,
+}
+
+fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<QueryRequest, ApiError> {
+    let ct = content_type
+        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ct == "application/vnd.flux" {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::invalid("query is not valid UTF-8"))?
+            .to_string();
+        return Ok(QueryRequest {
+            text,
+            dialect: Dialect::default(),
+            now: now_nanos(),
+        });
+    }
+    if !(ct.is_empty() || ct == "application/json") {
+        return Err(ApiError::unsupported_media_type(format!(
+            "unsupported Content-Type {ct:?}: use application/json or application/vnd.flux"
+        )));
+    }
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))?;
+    let text = v
+        .get("query")
+        .and_then(|q| q.as_str())
+        .ok_or_else(|| ApiError::invalid("query is required"))?
+        .to_string();
+    match v.get("type").and_then(|t| t.as_str()) {
+        None | Some("flux") | Some("") => {}
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "unsupported query type {other:?}: only \"flux\" is supported"
+            )))
+        }
+    }
+    let dialect = parse_dialect(v.get("dialect")).map_err(ApiError::invalid)?;
+    let now = match v.get("now").and_then(|n| n.as_str()) {
+        None | Some("") => now_nanos(),
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .and_then(|t| t.timestamp_nanos_opt())
+            .ok_or_else(|| ApiError::invalid(format!("invalid now {s:?}: must be RFC3339")))?,
+    };
+    Ok(QueryRequest { text, dialect, now })
+}
+
+/// Handles `POST /api/v2/query`.
+pub async fn query_v2(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
+    let snap = ctx.engine.catalog();
+    let auth = authenticate(&snap, req.headers())?;
+    let params = Params::parse(req.uri().query());
+    let org = resolve_org(&snap, &params)?;
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = read_bounded(req, MAX_QUERY_BODY).await?;
+    let q = parse_request(content_type.as_deref(), &body)?;
+    let compiled = flux::compile(&q.text, q.now)
+        .map_err(|e| ApiError::invalid(format!("compilation failed: {e}")))?;
+    let bucket = match &compiled.bucket {
+        BucketRef::Name(n) => resolve_bucket(&snap, org, n),
+        BucketRef::Id(id) => snap.bucket_by_id(*id).filter(|b| b.org_id == org.id),
+    };
+    let bucket = bucket.ok_or_else(|| {
+        let name = match &compiled.bucket {
+            BucketRef::Name(n) => n.clone(),
+            BucketRef::Id(id) => id.to_string(),
+        };
+        ApiError::not_found(format!(
+            "failed to initialize execute state: could not find bucket \"{name}\""
+        ))
+    })?;
+    check_bucket(auth, "read", bucket)?;
+    let bucket_id = BucketId(bucket.id);
+    drop(snap);
+    let plan = compiled.read.clone();
+    let mut merged = ctx.engine.read(bucket_id, plan).await?;
+    let (tx, rx) = stream::<Bytes>(RESPONSE_QUEUE);
+    let mut encoder = CsvEncoder::new(q.dialect, &compiled.result_name);
+    let (start, stop) = (compiled.read.start, compiled.read.stop);
+    glommio::spawn_local(async move {
+        let mut tables = RawTables::new(start, stop);
+        let mut out = Vec::with_capacity(FLUSH_BYTES * 2);
+        while let Some(next) = merged.next().await {
+            match next {
+                Ok(chunk) => {
+                    let (tc, new_table) = tables.convert(chunk);
+                    if new_table {
+                        encoder.begin_table(&tc.meta, &mut out);
+                    }
+                    encoder.write_rows(&tc, &mut out);
+                }
+                Err(e) => {
+                    encoder.write_error(e.message(), &mut out);
+                    let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                    return;
+                }
+            }
+            if out.len() >= FLUSH_BYTES {
+                let full = std::mem::replace(&mut out, Vec::with_capacity(FLUSH_BYTES * 2));
+                if tx.send(Bytes::from(full)).await.is_err() {
+                    return; // client went away
+                }
+            }
+        }
+        encoder.end_result(&mut out);
+        let _ = tx.send(Bytes::from(out)).await;
+    })
+    .detach();
+    let mut resp = Response::new(RespBody::stream(rx));
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    Ok(resp)
 }

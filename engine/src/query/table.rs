@@ -84,14 +84,15 @@ impl TableMeta {
         }
     }
 
-    /// Whether both tables have the same column labels and types, in the same order.
+    /// Whether both tables have the same column labels, types and group-key flags, in the same
+    /// order (the README's rule for continuing a table without a new header block).
     pub fn same_columns(&self, other: &TableMeta) -> bool {
         self.columns.len() == other.columns.len()
             && self
                 .columns
                 .iter()
                 .zip(&other.columns)
-                .all(|(a, b)| a.label == b.label && a.ty == b.ty)
+                .all(|(a, b)| a.label == b.label && a.ty == b.ty && a.group == b.group)
     }
 
     /// Index of the column with this label.

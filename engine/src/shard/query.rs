@@ -135,8 +135,10 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
 
 /// Evaluates the plan's predicate for one (series, field).
 fn matches(plan: &ReadPlan, measurement: &[u8], tags: &[(Vec<u8>, Vec<u8>)], field: &[u8]) -> bool {
-    let mut lookup = |k: &[u8]| -> Option<Vec<u8>> {
-        tags.iter().find(|(tk, _)| tk.as_slice() == k).map(|(_, v)| v.clone())
+    let mut lookup = |k: &[u8]| -> Option<&[u8]> {
+        tags.iter()
+            .find(|(tk, _)| tk.as_slice() == k)
+            .map(|(_, v)| v.as_slice())
     };
     plan.predicate.eval(measurement, &mut lookup, field)
 }

@@ -1,0 +1,255 @@
+//! Command line: `ringflux serve [flags]`. Every flag also reads `RINGFLUX_<FLAG>` from the
+//! environment and the key of the same name from an optional TOML file (`--config`).
+//! Precedence: flag > environment > TOML file > default. `tuning/ringflux.example.toml` lists
+//! every key with its default; a test loads it so it cannot drift from this file.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ringflux_engine::config::{parse_duration, parse_memory_size, StorageConfig, SyncMode, WalConfig};
+use ringflux_engine::EngineConfig;
+use ringflux_http::HttpConfig;
+
+/// ringflux: a shard-per-core time-series database speaking the InfluxDB 2.x API.
+#[derive(Debug, Parser)]
+#[command(name = "ringflux", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon.
+    Serve(ServeArgs),
+}
+
+/// Flags of `ringflux serve` (influxd's names where the concept is the same).
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the keys below (same names as the flags).
+    #[arg(long, env = "RINGFLUX_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: :8086].
+    #[arg(long, env = "RINGFLUX_HTTP_BIND_ADDRESS")]
+    pub http_bind_address: Option<String>,
+    /// Directory for WAL, data and metadata [default: ~/.ringflux].
+    #[arg(long, env = "RINGFLUX_ENGINE_PATH")]
+    pub engine_path: Option<String>,
+    /// Log level: error, warn, info, debug, trace [default: info].
+    #[arg(long, env = "RINGFLUX_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Number of shards (one pinned executor each) [default: online CPUs].
+    #[arg(long, env = "RINGFLUX_SHARDS")]
+    pub shards: Option<String>,
+    /// Group-commit window before each WAL fdatasync [default: 0s].
+    #[arg(long, env = "RINGFLUX_STORAGE_WAL_FSYNC_DELAY")]
+    pub storage_wal_fsync_delay: Option<String>,
+    /// WAL durability: `batch` (fdatasync before 204) or `none` (BENCHMARKS ONLY: loses
+    /// acknowledged writes on a crash) [default: batch].
+    #[arg(long, env = "RINGFLUX_STORAGE_WAL_SYNC")]
+    pub storage_wal_sync: Option<String>,
+    /// In-memory cache budget for all shards: bytes, `512MiB`, `2GiB` or `50%` of RAM;
+    /// writes past it get 503 + Retry-After [default: 1GiB].
+    #[arg(long, env = "RINGFLUX_STORAGE_CACHE_MAX_MEMORY_SIZE")]
+    pub storage_cache_max_memory_size: Option<String>,
+    /// Idle read timeout of a connection, 0 = none [default: 0s].
+    #[arg(long, env = "RINGFLUX_HTTP_READ_TIMEOUT")]
+    pub http_read_timeout: Option<String>,
+    /// Write timeout of a connection, 0 = none [default: 0s].
+    #[arg(long, env = "RINGFLUX_HTTP_WRITE_TIMEOUT")]
+    pub http_write_timeout: Option<String>,
+    /// Largest request body in bytes, after decompression; larger gets 413 [default: 25000000].
+    #[arg(long, env = "RINGFLUX_MAX_BODY_SIZE")]
+    pub max_body_size: Option<String>,
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Engine settings.
+    pub engine: EngineConfig,
+    /// HTTP settings.
+    pub http: HttpConfig,
+    /// Log level.
+    pub log_level: String,
+}
+
+/// Every key the TOML file may hold (kept in step with `ServeArgs`).
+pub const KEYS: &[&str] = &[
+    "http-bind-address",
+    "engine-path",
+    "log-level",
+    "shards",
+    "storage-wal-fsync-delay",
+    "storage-wal-sync",
+    "storage-cache-max-memory-size",
+    "http-read-timeout",
+    "http-write-timeout",
+    "max-body-size",
+];
+
+fn total_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(8 << 30)
+}
+
+/// Parses `:8086`, `127.0.0.1:0`, `localhost:8086`, `[::1]:8086`.
+pub fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_string()
+    };
+    full.to_socket_addrs()
+        .map_err(|e| format!("invalid http-bind-address {s:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("invalid http-bind-address {s:?}"))
+}
+
+impl ServeArgs {
+    /// Resolves flags, environment, TOML file and defaults into a config.
+    pub fn resolve(&self) -> Result<ServeConfig, String> {
+        let file: BTreeMap<String, toml::Value> = match &self.config {
+            None => BTreeMap::new(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("reading config {}: {e}", p.display()))?;
+                let table: BTreeMap<String, toml::Value> = toml::from_str(&text)
+                    .map_err(|e| format!("parsing config {}: {e}", p.display()))?;
+                for k in table.keys() {
+                    if !KEYS.contains(&k.as_str()) {
+                        return Err(format!("unknown key {k:?} in config {}", p.display()));
+                    }
+                }
+                table
+            }
+        };
+        let pick = |flag: &Option<String>, key: &str| -> Option<String> {
+            flag.clone().or_else(|| {
+                file.get(key).map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })
+        };
+        let bind = parse_bind(&pick(&self.http_bind_address, "http-bind-address").unwrap_or_else(|| ":8086".into()))?;
+        let engine_path = match pick(&self.engine_path, "engine-path") {
+            Some(p) => PathBuf::from(p),
+            None => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+                home.join(".ringflux")
+            }
+        };
+        let shards = match pick(&self.shards, "shards") {
+            Some(s) => s.parse::<usize>().map_err(|_| format!("invalid shards {s:?}"))?,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        let dur = |flag: &Option<String>, key: &str| -> Result<Duration, String> {
+            match pick(flag, key) {
+                None => Ok(Duration::ZERO),
+                Some(s) => parse_duration(&s).ok_or_else(|| format!("invalid {key} {s:?}: use e.g. 0s, 100ms, 1s")),
+            }
+        };
+        let sync = match pick(&self.storage_wal_sync, "storage-wal-sync") {
+            None => SyncMode::Batch,
+            Some(s) => SyncMode::parse(&s).ok_or_else(|| format!("invalid storage-wal-sync {s:?}: use batch or none"))?,
+        };
+        let cache = match pick(&self.storage_cache_max_memory_size, "storage-cache-max-memory-size") {
+            None => StorageConfig::default().cache_max_memory_size,
+            Some(s) => parse_memory_size(&s, total_memory())
+                .ok_or_else(|| format!("invalid storage-cache-max-memory-size {s:?}"))?,
+        };
+        let max_body_size = match pick(&self.max_body_size, "max-body-size") {
+            None => 25_000_000,
+            Some(s) => parse_memory_size(&s, total_memory())
+                .map(|v| v as usize)
+                .ok_or_else(|| format!("invalid max-body-size {s:?}"))?,
+        };
+        let engine = EngineConfig {
+            engine_path,
+            shards,
+            wal: WalConfig {
+                fsync_delay: dur(&self.storage_wal_fsync_delay, "storage-wal-fsync-delay")?,
+                sync,
+                ..WalConfig::default()
+            },
+            storage: StorageConfig {
+                cache_max_memory_size: cache,
+            },
+        };
+        engine.validate().map_err(|e| e.to_string())?;
+        let http = HttpConfig {
+            bind,
+            max_body_size,
+            read_timeout: dur(&self.http_read_timeout, "http-read-timeout")?,
+            write_timeout: dur(&self.http_write_timeout, "http-write-timeout")?,
+            ..HttpConfig::default()
+        };
+        Ok(ServeConfig {
+            engine,
+            http,
+            log_level: pick(&self.log_level, "log-level").unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_addresses_parse() {
+        assert_eq!(parse_bind(":8086").unwrap().port(), 8086);
+        assert_eq!(parse_bind("127.0.0.1:0").unwrap().port(), 0);
+        assert!(parse_bind("nope").is_err());
+    }
+
+    #[test]
+    fn example_toml_lists_every_key_and_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tuning/ringflux.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let table: BTreeMap<String, toml::Value> = toml::from_str(&text).unwrap();
+        for k in KEYS {
+            assert!(table.contains_key(*k), "example toml lacks {k}");
+        }
+        let args = ServeArgs {
+            config: Some(path.into()),
+            ..Default::default()
+        };
+        let cfg = args.resolve().unwrap();
+        assert_eq!(cfg.http.max_body_size, 25_000_000);
+        assert_eq!(cfg.engine.wal.sync, SyncMode::Batch);
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_bad_values_are_named() {
+        let args = ServeArgs {
+            max_body_size: Some("1000".into()),
+            storage_wal_fsync_delay: Some("5ms".into()),
+            shards: Some("2".into()),
+            ..Default::default()
+        };
+        let cfg = args.resolve().unwrap();
+        assert_eq!(cfg.http.max_body_size, 1000);
+        assert_eq!(cfg.engine.wal.fsync_delay, Duration::from_millis(5));
+        let bad = ServeArgs {
+            storage_wal_sync: Some("sometimes".into()),
+            ..Default::default()
+        };
+        assert!(bad.resolve().unwrap_err().contains("storage-wal-sync"));
+    }
+}
