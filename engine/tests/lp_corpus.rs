@@ -357,3 +357,131 @@ fn corpus_decode_cases() {
         failed.len()
     );
 }
+
+/// Tiny deterministic PRNG (xorshift64*).
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const INTERESTING: &[u8] = b" ,=\"\\\n\r\t#-+.0123456789eEiutfTFN\x00\x0b\xff\xc3";
+
+fn mutate(rng: &mut XorShift, input: &mut Vec<u8>) {
+    for _ in 0..1 + rng.below(4) {
+        let len = input.len();
+        match rng.below(5) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                input[i] = INTERESTING[rng.below(INTERESTING.len())];
+            }
+            1 => {
+                let i = rng.below(len + 1);
+                input.insert(i, INTERESTING[rng.below(INTERESTING.len())]);
+            }
+            2 if len > 0 => {
+                input.remove(rng.below(len));
+            }
+            3 if len > 0 => {
+                let a = rng.below(len);
+                let b = (a + rng.below(16)).min(len);
+                let chunk = input[a..b].to_vec();
+                let at = rng.below(len + 1);
+                input.splice(at..at, chunk);
+            }
+            _ => input.push(rng.next() as u8),
+        }
+    }
+}
+
+/// Checks everything a consumer may do with an accepted line.
+fn check_accepted(body: &[u8], lines: &[LineSpan]) {
+    let (mut scratch, mut key) = (Vec::new(), Vec::new());
+    let mut prev_line = 0;
+    for line in lines {
+        assert!(line.line_no > prev_line, "line numbers must increase");
+        prev_line = line.line_no;
+        for s in [line.measurement, line.tags, line.fields] {
+            assert!(s.start <= s.end && s.end as usize <= body.len());
+        }
+        assert!(!line.measurement.is_empty() && !line.fields.is_empty());
+        let mut f = line_protocol::fields(body, line);
+        let n = f.by_ref().count();
+        assert!(
+            !f.is_malformed() && n > 0,
+            "fields of an accepted line failed: {:?}",
+            String::from_utf8_lossy(body)
+        );
+        line_protocol::write_series_key(body, line, &mut scratch, &mut key);
+        let parts = line_protocol::parse_series_key(&key);
+        assert_eq!(
+            parts.measurement().as_ref(),
+            &unescape(line.measurement.slice(body), EscapeKind::Measurement)[..]
+        );
+        let mut want: Vec<_> = line_protocol::tags(body, line)
+            .map(|(k, v)| (unescape(k, EscapeKind::Key), unescape(v, EscapeKind::Key)))
+            .collect();
+        want.sort();
+        let got: Vec<_> = parts
+            .tags()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(
+            got,
+            want,
+            "series key round trip of {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn random_inputs_never_panic_and_accepted_lines_decode() {
+    let corpus = load_corpus();
+    let mut inputs: Vec<Vec<u8>> = corpus
+        .values()
+        .map(|c| bytes_of(&c["input"]["text"]))
+        .collect();
+    // Valid seeds with every construct, so that many mutants stay valid.
+    for _ in 0..500 {
+        inputs.push(
+            b"c\\ p\\,u=x,z=1,a\\ b=\\=2,\\a=3 f=1.5,i=-3i,u=7u,b=TRUE,s=\"q\\\"\\\\\
+,=\" 1700000000\r\n# c\n  m v=.5e-3 -1\n"
+                .to_vec(),
+        );
+    }
+    let mut rng = XorShift(0x5EED_1234_ABCD_0001);
+    let (mut lines, mut errors) = (Vec::new(), Vec::new());
+    let mut accepted = 0usize;
+    for iter in 0..100_000 {
+        let body = if iter % 10 == 0 {
+            (0..rng.below(64))
+                .map(|_| INTERESTING[rng.below(INTERESTING.len())])
+                .collect()
+        } else {
+            let mut b = inputs[rng.below(inputs.len())].clone();
+            mutate(&mut rng, &mut b);
+            b
+        };
+        for p in [Precision::Nanoseconds, Precision::Seconds] {
+            line_protocol::scan(&body, p, &mut lines, &mut errors);
+            assert!(errors.len() <= line_protocol::MAX_REPORTED_ERRORS);
+            for e in &errors {
+                assert!(e.line.start <= e.line.end && e.line.end as usize <= body.len());
+            }
+            accepted += lines.len();
+            check_accepted(&body, &lines);
+        }
+    }
+    println!("random inputs: {accepted} accepted lines checked");
+    assert!(accepted > 1000);
+}
