@@ -132,22 +132,21 @@ pub fn write_series_key(
     if line.tags.is_empty() {
         return;
     }
-    let mut sorted = true;
-    let mut iter = super::tags_spans(body, line);
-    for pair in iter.by_ref() {
-        if let Some(&(prev_k, _)) = scratch.last() {
-            if cmp_unescaped(prev_k.slice(body), pair.0.slice(body), EscapeKind::Key)
-                != Ordering::Less
-            {
-                sorted = false;
-            }
+    let esc = has_escapes(line.tags.slice(body));
+    let cmp = |x: &Span, y: &Span| {
+        if esc {
+            cmp_unescaped(x.slice(body), y.slice(body), EscapeKind::Key)
+        } else {
+            x.slice(body).cmp(y.slice(body))
         }
-        scratch.push(pair);
-    }
+    };
+    scratch.extend(super::tags_spans(body, line));
+    let sorted = scratch.windows(2).all(|w| match w {
+        [x, y] => cmp(&x.0, &y.0).is_lt(),
+        _ => true,
+    });
     if !sorted {
-        scratch.sort_unstable_by(|a, b| {
-            cmp_unescaped(a.0.slice(body), b.0.slice(body), EscapeKind::Key)
-        });
+        scratch.sort_unstable_by(|a, b| cmp(&a.0, &b.0));
     }
     for (k, v) in scratch.iter() {
         out.push(b',');

@@ -45,8 +45,9 @@ fn is_eol(b: &[u8], i: usize) -> bool {
 
 /// Skips bytes until one in class `stop`; backslash escapes follow the delimiter rule of
 /// [`super::escape`] (a byte right after a backslash is never a delimiter, except `\n`).
+/// Sets `*escaped` if a backslash was seen.
 #[inline(always)]
-fn skip_token(b: &[u8], mut i: usize, stop: u8) -> usize {
+fn skip_token_esc(b: &[u8], mut i: usize, stop: u8, escaped: &mut bool) -> usize {
     loop {
         let c = at(b, i);
         if CLASS[c as usize] & stop == 0 {
@@ -56,12 +57,22 @@ fn skip_token(b: &[u8], mut i: usize, stop: u8) -> usize {
         if c != b'\\' {
             return i;
         }
+        *escaped = true;
         match at(b, i + 1) {
             b'\\' | b'\n' => i += 1,
             _ => i += 2,
         }
     }
 }
+
+#[inline(always)]
+fn skip_token(b: &[u8], i: usize, stop: u8) -> usize {
+    let mut escaped = false;
+    skip_token_esc(b, i, stop, &mut escaped)
+}
+
+/// Tag keys of the current line kept on the side for the duplicate check (reused per scan).
+pub(crate) const MAX_FAST_TAGS: usize = 64;
 
 #[inline(always)]
 fn is_ws(c: u8) -> bool {
@@ -89,8 +100,10 @@ struct Line<'a> {
     b: &'a [u8],
     /// Newlines consumed inside quoted string values.
     inner_newlines: u32,
-    /// Whether all tags so far are strictly sorted by unescaped key.
-    tags_sorted: bool,
+    /// Tag key spans of the line (the first `MAX_FAST_TAGS`).
+    keys: [Span; MAX_FAST_TAGS],
+    /// Whether some tag key holds a backslash.
+    key_escapes: bool,
 }
 
 type Res<T> = Result<T, ScanErrorKind>;
@@ -107,7 +120,7 @@ impl Line<'_> {
         let measurement = span(start, i);
         let mut tags = Span::default();
         let mut ntags = 0usize;
-        let mut prev_key = Span::default();
+        self.key_escapes = false;
         if at(b, i) == b',' {
             // Tags.
             i += 1;
@@ -118,13 +131,17 @@ impl Line<'_> {
                     b' ' | b',' | b'=' | b'\n' => return Err(ScanErrorKind::MissingTagKey),
                     _ => {}
                 }
-                i = skip_token(b, i, STOP_KEY);
+                i = skip_token_esc(b, i, STOP_KEY, &mut self.key_escapes);
                 if at(b, i) != b'=' {
                     return Err(ScanErrorKind::MissingTagValue);
                 }
                 let key = span(k0, i);
-                self.check_tag_key(key, prev_key, ntags)?;
-                prev_key = key;
+                if matches!(key.slice(b), b"_measurement" | b"_field" | b"time") {
+                    return Err(ScanErrorKind::ReservedTagKey);
+                }
+                if let Some(slot) = self.keys.get_mut(ntags) {
+                    *slot = key;
+                }
                 ntags += 1;
                 i += 1;
                 let v0 = i;
@@ -140,8 +157,8 @@ impl Line<'_> {
                 }
             }
             tags = span(tags_start, i);
-            if !self.tags_sorted {
-                self.check_duplicates(tags)?;
+            if ntags > 1 {
+                self.check_duplicates(tags, ntags)?;
             }
         } else if at(b, i) != b' ' {
             return Err(ScanErrorKind::MissingFields);
@@ -215,30 +232,39 @@ impl Line<'_> {
         })
     }
 
-    /// Reserved keys and the cheap sortedness/duplicate check against the previous key.
-    #[inline]
-    fn check_tag_key(&mut self, key: Span, prev: Span, ntags: usize) -> Res<()> {
-        let k = key.slice(self.b);
-        if matches!(k, b"_measurement" | b"_field" | b"time") {
-            return Err(ScanErrorKind::ReservedTagKey);
-        }
-        if ntags > 0 && self.tags_sorted {
-            match super::escape::cmp_unescaped(prev.slice(self.b), k, super::EscapeKind::Key) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Err(ScanErrorKind::DuplicateTags),
-                std::cmp::Ordering::Greater => self.tags_sorted = false,
-            }
-        }
-        Ok(())
-    }
-
-    /// Pairwise duplicate check for unsorted tag sets (no allocation).
-    fn check_duplicates(&self, tags: Span) -> Res<()> {
+    /// Duplicate tag keys (compared unescaped), without allocating: adjacent comparison if
+    /// the keys are sorted, else a sort of the side array, else (many tags) pairwise.
+    fn check_duplicates(&mut self, tags: Span, ntags: usize) -> Res<()> {
         let b = self.b;
+        let esc = self.key_escapes;
+        let cmp = |x: &Span, y: &Span| {
+            if esc {
+                super::escape::cmp_unescaped(x.slice(b), y.slice(b), super::EscapeKind::Key)
+            } else {
+                x.slice(b).cmp(y.slice(b))
+            }
+        };
+        if let Some(keys) = self.keys.get_mut(..ntags) {
+            let sorted = keys.windows(2).all(|w| match w {
+                [x, y] => cmp(x, y).is_lt(),
+                _ => true,
+            });
+            if sorted {
+                return Ok(());
+            }
+            keys.sort_unstable_by(cmp);
+            return if keys.windows(2).any(|w| match w {
+                [x, y] => cmp(x, y).is_eq(),
+                _ => false,
+            }) {
+                Err(ScanErrorKind::DuplicateTags)
+            } else {
+                Ok(())
+            };
+        }
         let mut outer = super::TagSpanIter::new(b, tags);
         while let Some((k1, _)) = outer.next() {
-            let inner = outer.clone();
-            for (k2, _) in inner {
+            for (k2, _) in outer.clone() {
                 if super::escape::cmp_unescaped(k1.slice(b), k2.slice(b), super::EscapeKind::Key)
                     .is_eq()
                 {
@@ -525,6 +551,12 @@ pub(crate) fn scan(
     let utf8_ok = std::str::from_utf8(body).is_ok();
     let mut pos = 0usize;
     let mut line_no = 1u32;
+    let mut line = Line {
+        b: body,
+        inner_newlines: 0,
+        keys: [Span::default(); MAX_FAST_TAGS],
+        key_escapes: false,
+    };
     while pos < body.len() {
         let mut i = pos;
         while i < body.len() && is_ws(at(body, i)) {
@@ -542,11 +574,7 @@ pub(crate) fn scan(
             pos = end + 1;
             continue;
         }
-        let mut line = Line {
-            b: body,
-            inner_newlines: 0,
-            tags_sorted: true,
-        };
+        line.inner_newlines = 0;
         let result = line.parse(i, precision).and_then(|p| {
             if utf8_ok || std::str::from_utf8(body.get(i..p.end).unwrap_or_default()).is_ok() {
                 Ok(p)

@@ -276,3 +276,20 @@ fn iterators_do_not_panic_on_garbage_spans() {
     let _ = parse_series_key(b"\\").tags().count();
     let _ = parse_series_key(b",=,=\\").tags().count();
 }
+
+#[test]
+fn duplicates_among_many_tags() {
+    let tags: String = (0..80).rev().map(|i| format!(",t{i}=v")).collect();
+    let ok = format!("m{tags} v=1");
+    let (out, errs) = scan_all(ok.as_bytes(), Precision::Nanoseconds);
+    assert!(errs.is_empty() && out.len() == 1);
+    assert_eq!(
+        err_kind(&format!("m{tags},t3=x v=1")),
+        ScanErrorKind::DuplicateTags
+    );
+    let few: String = (0..10).rev().map(|i| format!(",t{i}=v")).collect();
+    assert_eq!(
+        err_kind(&format!("m{few},t3=x v=1")),
+        ScanErrorKind::DuplicateTags
+    );
+}
