@@ -60,7 +60,10 @@
 //!   precision and must lie in `[MIN_NANOS, MAX_NANOS]` ("time outside range").
 //! - Error lines: like 2.7, the reported line excludes leading blanks and the `\n`; its end
 //!   is found with 2.7's quote-tracking line splitter, so a bad line with an open quote
-//!   swallows the following lines exactly as 2.7 does.
+//!   swallows the following lines exactly as 2.7 does. The same splitter delimits `#` comment
+//!   lines, so a comment like `# a b="x` also runs to the next closing quote, as in 2.7.
+//! - Tags are sorted by their *unescaped* key bytes for the series key (2.7 sorts raw keys;
+//!   this only changes the internal order when a key holds an escape).
 
 use crate::model::FieldType;
 pub use crate::model::Precision;
