@@ -1,1 +1,210 @@
-fn main() {}
+//! How fast does ringflux turn a line-protocol body into points?
+//!
+//! Measures `line_protocol::scan` (full validation) + `write_series_key` (canonical series key)
+//! + decoding every field value, per body, for two workloads:
+//! - `tsbs_cpu`: TSBS cpu-only lines (measurement `cpu`, 10 tags, 10 float fields, ns timestamps);
+//! - `mixed`: lines with escapes in names and tags, every field type, quoted strings with escapes.
+//!
+//! Run: `cargo bench --bench parse_line_protocol` (add `-- --quick` for a short run).
+//! Reported twice: as bytes/s (`Throughput::Bytes`) and as lines/s (`Throughput::Elements`).
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ringflux_engine::line_protocol::{self, FieldValueRef, LineSpan, Precision, ScanError, Span};
+
+/// Tiny deterministic PRNG (xorshift64).
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const LINES: usize = 10_000;
+
+fn tsbs_cpu(lines: usize) -> Vec<u8> {
+    let mut rng = XorShift(0x7355_0001);
+    let regions = [
+        "us-east-1",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+        "ap-southeast-1",
+    ];
+    let fields = [
+        "usage_user",
+        "usage_system",
+        "usage_idle",
+        "usage_nice",
+        "usage_iowait",
+        "usage_irq",
+        "usage_softirq",
+        "usage_steal",
+        "usage_guest",
+        "usage_guest_nice",
+    ];
+    let mut out = Vec::new();
+    let mut ts = 1_451_606_400_000_000_000i64;
+    for i in 0..lines {
+        let host = i % 100;
+        let region = regions[host % regions.len()];
+        out.extend_from_slice(
+            format!(
+                "cpu,hostname=host_{host},region={region},datacenter={region}{},rack={},os=Ubuntu{},arch=x{},team={},service={},service_version={},service_environment={} ",
+                ["a", "b", "c"][host % 3],
+                rng.below(100),
+                ["16.04LTS", "16.10", "15.10"][host % 3],
+                ["64", "86"][host % 2],
+                ["SF", "NYC", "LON", "CHI"][host % 4],
+                rng.below(20),
+                rng.below(2),
+                ["production", "staging", "test"][host % 3],
+            )
+            .as_bytes(),
+        );
+        for (j, f) in fields.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            let v = rng.below(100_000) as f64 / 1000.0;
+            out.extend_from_slice(format!("{f}={v}").as_bytes());
+        }
+        out.extend_from_slice(format!(" {ts}\n").as_bytes());
+        ts += 10_000_000_000;
+    }
+    out
+}
+
+fn mixed(lines: usize) -> Vec<u8> {
+    let mut rng = XorShift(0x3173_0002);
+    let mut out = Vec::new();
+    for i in 0..lines {
+        let v = rng.below(1_000_000);
+        out.extend_from_slice(
+            format!(
+                "disk\\ io,zone=eu\\,west,path=/var/lib\\ data,host=h{} \
+                 read\\ bytes={v}i,written={v}u,util={}.{},healthy={},note=\"say \\\"hi\\\" \\\\ {i}\",ratio=-1.5e-3 {}\n",
+                i % 50,
+                v / 1000,
+                v % 1000,
+                if v % 2 == 0 { "true" } else { "F" },
+                1_700_000_000_000_000_000i64 + i as i64,
+            )
+            .as_bytes(),
+        );
+    }
+    out
+}
+
+struct Buffers {
+    lines: Vec<LineSpan>,
+    errors: Vec<ScanError>,
+    scratch: Vec<(Span, Span)>,
+    key: Vec<u8>,
+}
+
+/// scan + series key + field decoding; returns a checksum so nothing is optimised away.
+fn parse(body: &[u8], b: &mut Buffers) -> f64 {
+    line_protocol::scan(body, Precision::Nanoseconds, &mut b.lines, &mut b.errors);
+    assert!(b.errors.is_empty());
+    let mut sum = 0.0;
+    for line in &b.lines {
+        line_protocol::write_series_key(body, line, &mut b.scratch, &mut b.key);
+        sum += b.key.len() as f64;
+        for (_, v) in line_protocol::fields(body, line) {
+            sum += match v {
+                FieldValueRef::Float(f) => f,
+                FieldValueRef::Integer(i) => i as f64,
+                FieldValueRef::UInteger(u) => u as f64,
+                FieldValueRef::Boolean(x) => f64::from(u8::from(x)),
+                FieldValueRef::String(s) => s.len() as f64,
+            };
+        }
+    }
+    sum
+}
+
+fn bench(c: &mut Criterion) {
+    let workloads = [("tsbs_cpu", tsbs_cpu(LINES)), ("mixed", mixed(LINES))];
+    let mut bufs = Buffers {
+        lines: Vec::new(),
+        errors: Vec::new(),
+        scratch: Vec::new(),
+        key: Vec::new(),
+    };
+    for (unit, bytes) in [("bytes", true), ("lines", false)] {
+        let mut group = c.benchmark_group(format!("parse_line_protocol_{unit}"));
+        for (name, body) in &workloads {
+            group.throughput(if bytes {
+                Throughput::Bytes(body.len() as u64)
+            } else {
+                Throughput::Elements(LINES as u64)
+            });
+            group.bench_with_input(BenchmarkId::from_parameter(name), body, |bch, body| {
+                bch.iter(|| parse(black_box(body), &mut bufs))
+            });
+        }
+        group.finish();
+    }
+}
+
+/// Where the time goes: each stage alone on the TSBS body (bytes/s).
+fn stages(c: &mut Criterion) {
+    let body = tsbs_cpu(LINES);
+    let mut b = Buffers {
+        lines: Vec::new(),
+        errors: Vec::new(),
+        scratch: Vec::new(),
+        key: Vec::new(),
+    };
+    line_protocol::scan(&body, Precision::Nanoseconds, &mut b.lines, &mut b.errors);
+    let lines = b.lines.clone();
+    let mut group = c.benchmark_group("parse_line_protocol_stages_tsbs_cpu");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("scan", |bch| {
+        bch.iter(|| {
+            line_protocol::scan(
+                black_box(&body),
+                Precision::Nanoseconds,
+                &mut b.lines,
+                &mut b.errors,
+            );
+            b.lines.len()
+        })
+    });
+    group.bench_function("series_key", |bch| {
+        bch.iter(|| {
+            let mut n = 0;
+            for line in &lines {
+                line_protocol::write_series_key(black_box(&body), line, &mut b.scratch, &mut b.key);
+                n += b.key.len();
+            }
+            n
+        })
+    });
+    group.bench_function("fields", |bch| {
+        bch.iter(|| {
+            let mut n = 0.0;
+            for line in &lines {
+                for (_, v) in line_protocol::fields(black_box(&body), line) {
+                    if let FieldValueRef::Float(f) = v {
+                        n += f;
+                    }
+                }
+            }
+            n
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, stages);
+criterion_main!(benches);
