@@ -9,79 +9,81 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ringflux_engine::config::{parse_duration, parse_memory_size, StorageConfig, SyncMode, WalConfig};
+use ringflux_engine::config::{
+    parse_duration, parse_memory_size, StorageConfig, SyncMode, WalConfig,
+};
 use ringflux_engine::EngineConfig;
 use ringflux_http::HttpConfig;
 
 /// ringflux: a shard-per-core time-series database speaking the InfluxDB 2.x API.
 #[derive(Debug, Parser)]
 #[command(name = "ringflux", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the daemon.
     Serve(ServeArgs),
 }
 
 /// Flags of `ringflux serve` (influxd's names where the concept is the same).
 #[derive(Debug, Args, Default)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// TOML file with any of the keys below (same names as the flags).
     #[arg(long, env = "RINGFLUX_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Address to listen on [default: :8086].
     #[arg(long, env = "RINGFLUX_HTTP_BIND_ADDRESS")]
-    pub http_bind_address: Option<String>,
+    pub(crate) http_bind_address: Option<String>,
     /// Directory for WAL, data and metadata [default: ~/.ringflux].
     #[arg(long, env = "RINGFLUX_ENGINE_PATH")]
-    pub engine_path: Option<String>,
+    pub(crate) engine_path: Option<String>,
     /// Log level: error, warn, info, debug, trace [default: info].
     #[arg(long, env = "RINGFLUX_LOG_LEVEL")]
-    pub log_level: Option<String>,
+    pub(crate) log_level: Option<String>,
     /// Number of shards (one pinned executor each) [default: online CPUs].
     #[arg(long, env = "RINGFLUX_SHARDS")]
-    pub shards: Option<String>,
+    pub(crate) shards: Option<String>,
     /// Group-commit window before each WAL fdatasync [default: 0s].
     #[arg(long, env = "RINGFLUX_STORAGE_WAL_FSYNC_DELAY")]
-    pub storage_wal_fsync_delay: Option<String>,
+    pub(crate) storage_wal_fsync_delay: Option<String>,
     /// WAL durability: `batch` (fdatasync before 204) or `none` (BENCHMARKS ONLY: loses
     /// acknowledged writes on a crash) [default: batch].
     #[arg(long, env = "RINGFLUX_STORAGE_WAL_SYNC")]
-    pub storage_wal_sync: Option<String>,
+    pub(crate) storage_wal_sync: Option<String>,
     /// In-memory cache budget for all shards: bytes, `512MiB`, `2GiB` or `50%` of RAM;
     /// writes past it get 503 + Retry-After [default: 1GiB].
     #[arg(long, env = "RINGFLUX_STORAGE_CACHE_MAX_MEMORY_SIZE")]
-    pub storage_cache_max_memory_size: Option<String>,
+    pub(crate) storage_cache_max_memory_size: Option<String>,
     /// Idle read timeout of a connection, 0 = none [default: 0s].
     #[arg(long, env = "RINGFLUX_HTTP_READ_TIMEOUT")]
-    pub http_read_timeout: Option<String>,
+    pub(crate) http_read_timeout: Option<String>,
     /// Write timeout of a connection, 0 = none [default: 0s].
     #[arg(long, env = "RINGFLUX_HTTP_WRITE_TIMEOUT")]
-    pub http_write_timeout: Option<String>,
+    pub(crate) http_write_timeout: Option<String>,
     /// Largest request body in bytes, after decompression; larger gets 413 [default: 25000000].
     #[arg(long, env = "RINGFLUX_MAX_BODY_SIZE")]
-    pub max_body_size: Option<String>,
+    pub(crate) max_body_size: Option<String>,
 }
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
-pub struct ServeConfig {
+pub(crate) struct ServeConfig {
     /// Engine settings.
-    pub engine: EngineConfig,
+    pub(crate) engine: EngineConfig,
     /// HTTP settings.
-    pub http: HttpConfig,
+    pub(crate) http: HttpConfig,
     /// Log level.
-    pub log_level: String,
+    pub(crate) log_level: String,
 }
 
 /// Every key the TOML file may hold (kept in step with `ServeArgs`).
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "http-bind-address",
     "engine-path",
     "log-level",
@@ -108,7 +110,7 @@ fn total_memory() -> u64 {
 }
 
 /// Parses `:8086`, `127.0.0.1:0`, `localhost:8086`, `[::1]:8086`.
-pub fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_bind(s: &str) -> Result<SocketAddr, String> {
     let full = if s.starts_with(':') {
         format!("0.0.0.0{s}")
     } else {
@@ -122,7 +124,7 @@ pub fn parse_bind(s: &str) -> Result<SocketAddr, String> {
 
 impl ServeArgs {
     /// Resolves flags, environment, TOML file and defaults into a config.
-    pub fn resolve(&self) -> Result<ServeConfig, String> {
+    pub(crate) fn resolve(&self) -> Result<ServeConfig, String> {
         let file: BTreeMap<String, toml::Value> = match &self.config {
             None => BTreeMap::new(),
             Some(p) => {
@@ -146,29 +148,42 @@ impl ServeArgs {
                 })
             })
         };
-        let bind = parse_bind(&pick(&self.http_bind_address, "http-bind-address").unwrap_or_else(|| ":8086".into()))?;
+        let bind = parse_bind(
+            &pick(&self.http_bind_address, "http-bind-address").unwrap_or_else(|| ":8086".into()),
+        )?;
         let engine_path = match pick(&self.engine_path, "engine-path") {
             Some(p) => PathBuf::from(p),
             None => {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+                let home = std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("."));
                 home.join(".ringflux")
             }
         };
         let shards = match pick(&self.shards, "shards") {
-            Some(s) => s.parse::<usize>().map_err(|_| format!("invalid shards {s:?}"))?,
-            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            Some(s) => s
+                .parse::<usize>()
+                .map_err(|_| format!("invalid shards {s:?}"))?,
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         };
         let dur = |flag: &Option<String>, key: &str| -> Result<Duration, String> {
             match pick(flag, key) {
                 None => Ok(Duration::ZERO),
-                Some(s) => parse_duration(&s).ok_or_else(|| format!("invalid {key} {s:?}: use e.g. 0s, 100ms, 1s")),
+                Some(s) => parse_duration(&s)
+                    .ok_or_else(|| format!("invalid {key} {s:?}: use e.g. 0s, 100ms, 1s")),
             }
         };
         let sync = match pick(&self.storage_wal_sync, "storage-wal-sync") {
             None => SyncMode::Batch,
-            Some(s) => SyncMode::parse(&s).ok_or_else(|| format!("invalid storage-wal-sync {s:?}: use batch or none"))?,
+            Some(s) => SyncMode::parse(&s)
+                .ok_or_else(|| format!("invalid storage-wal-sync {s:?}: use batch or none"))?,
         };
-        let cache = match pick(&self.storage_cache_max_memory_size, "storage-cache-max-memory-size") {
+        let cache = match pick(
+            &self.storage_cache_max_memory_size,
+            "storage-cache-max-memory-size",
+        ) {
             None => StorageConfig::default().cache_max_memory_size,
             Some(s) => parse_memory_size(&s, total_memory())
                 .ok_or_else(|| format!("invalid storage-cache-max-memory-size {s:?}"))?,

@@ -499,9 +499,11 @@ impl Catalog {
             ));
         }
         let password_hash = match req.password.clone() {
-            Some(p) => glommio::executor()
-                .spawn_blocking(move || hash_password(&p))
-                .await?,
+            Some(p) => {
+                glommio::executor()
+                    .spawn_blocking(move || hash_password(&p))
+                    .await?
+            }
             None => String::new(),
         };
         let now = now_rfc3339();

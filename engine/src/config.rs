@@ -159,9 +159,7 @@ pub fn parse_memory_size(s: &str, total_memory: u64) -> Option<u64> {
         }
         return Some((total_memory as f64 * pct / 100.0) as u64);
     }
-    let split = s
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: u64 = num.parse().ok()?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {

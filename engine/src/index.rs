@@ -51,7 +51,8 @@ impl SeriesIndex {
             return (*id, false);
         }
         let id = self.series.len() as SeriesId;
-        self.by_key.insert(self.probe.clone().into_boxed_slice(), id);
+        self.by_key
+            .insert(self.probe.clone().into_boxed_slice(), id);
         self.series.push(SeriesEntry {
             bucket,
             key: key.into(),
@@ -73,7 +74,10 @@ impl SeriesIndex {
 
     /// Every series of `bucket`, in insertion order.
     pub fn bucket_series(&self, bucket: BucketId) -> &[SeriesId] {
-        self.by_bucket.get(&bucket).map(Vec::as_slice).unwrap_or(&[])
+        self.by_bucket
+            .get(&bucket)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Number of series in the shard.

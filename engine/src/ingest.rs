@@ -87,7 +87,8 @@ impl Ingest {
             return Err(scan_error(&body, &self.errors));
         }
         let default_ts = precision.truncate(now);
-        let mut per_shard: Vec<Vec<LineSpan>> = (0..self.map.shards()).map(|_| Vec::new()).collect();
+        let mut per_shard: Vec<Vec<LineSpan>> =
+            (0..self.map.shards()).map(|_| Vec::new()).collect();
         let mut accepted = 0u64;
         let mut dropped = 0u64;
         let mut drop_reason = None;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use glommio::channels::channel_mesh::{MeshBuilder, Full, Senders};
+use glommio::channels::channel_mesh::{Full, MeshBuilder, Senders};
 
 use crate::catalog::{Catalog, CatalogOp, CatalogReply, CatalogSnapshot};
 use crate::config::EngineConfig;
@@ -53,9 +53,26 @@ pub struct EngineShared {
     recovered: AtomicUsize,
     poisoned: Vec<AtomicBool>,
     shutting_down: AtomicBool,
+    http_drained: AtomicUsize,
 }
 
 impl EngineShared {
+    /// Records that one core's HTTP server has drained (shutdown phase 1).
+    pub fn mark_http_drained(&self) {
+        self.http_drained.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// True once every core's HTTP server has drained, so no request can reach a shard any
+    /// more and the WALs can be closed (shutdown phase 2).
+    pub fn all_http_drained(&self) -> bool {
+        self.http_drained.load(Ordering::Acquire) >= self.map.shards()
+    }
+
+    /// Number of shards.
+    pub fn shards(&self) -> usize {
+        self.map.shards()
+    }
+
     /// Every shard has replayed its WAL.
     pub fn is_ready(&self) -> bool {
         self.recovered.load(Ordering::Acquire) == self.map.shards()
@@ -123,6 +140,7 @@ impl Engine {
             recovered: AtomicUsize::new(0),
             poisoned: (0..shards).map(|_| AtomicBool::new(false)).collect(),
             shutting_down: AtomicBool::new(false),
+            http_drained: AtomicUsize::new(0),
             config,
         });
         Ok(Engine {
@@ -184,9 +202,8 @@ fn check_layout(root: &Path, shards: usize) -> Result<()> {
     let path = root.join(LAYOUT_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => {
-            let l: Layout = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::internal(format!("{} is not valid: {e}", path.display()))
-            })?;
+            let l: Layout = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::internal(format!("{} is not valid: {e}", path.display())))?;
             if l.shards != shards {
                 return Err(Error::invalid(format!(
                     "engine path {} was created with {} shards but --shards is {shards}; series are placed by shard count, so start with --shards {} (resharding is not supported yet)",
@@ -236,7 +253,9 @@ pub struct ShardContext {
 
 impl std::fmt::Debug for ShardContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShardContext").field("id", &self.inner.id).finish()
+        f.debug_struct("ShardContext")
+            .field("id", &self.inner.id)
+            .finish()
     }
 }
 
@@ -286,7 +305,9 @@ impl ShardContext {
 
     async fn apply_catalog_locally(&self, op: CatalogOp) -> Result<CatalogReply> {
         if self.inner.id != 0 {
-            return Err(Error::internal("catalog mutation sent to a shard other than 0"));
+            return Err(Error::internal(
+                "catalog mutation sent to a shard other than 0",
+            ));
         }
         self.inner.shared.catalog.apply(op).await
     }
@@ -309,7 +330,12 @@ impl ShardContext {
     /// Validates and writes a line-protocol body to `bucket`. Returns after every involved
     /// shard has made its part durable. Points dropped for type conflicts make the result an
     /// `Err` of kind `PartialWrite` (the rest *was* written).
-    pub async fn write(&self, bucket: BucketId, precision: Precision, body: Bytes) -> Result<WriteSummary> {
+    pub async fn write(
+        &self,
+        bucket: BucketId,
+        precision: Precision,
+        body: Bytes,
+    ) -> Result<WriteSummary> {
         if self.inner.shared.is_shutting_down() {
             return Err(Error::unavailable("ringflux is shutting down"));
         }
@@ -340,7 +366,9 @@ impl ShardContext {
                     .await
                     .is_err()
                 {
-                    return Err(Error::unavailable(format!("shard {shard} is not reachable")));
+                    return Err(Error::unavailable(format!(
+                        "shard {shard} is not reachable"
+                    )));
                 }
                 waits.push(rx);
             }
@@ -401,7 +429,9 @@ impl ShardContext {
                 .await
                 .is_err()
             {
-                return Err(Error::unavailable(format!("shard {shard} is not reachable")));
+                return Err(Error::unavailable(format!(
+                    "shard {shard} is not reachable"
+                )));
             }
             streams.push(rx);
         }

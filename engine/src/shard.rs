@@ -92,7 +92,9 @@ pub struct Shard {
 
 impl std::fmt::Debug for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shard").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Shard")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -132,8 +134,8 @@ impl Shard {
         let wal_stats = {
             let s = shard.clone();
             replay::replay(&wal_dir, |payload| {
-                let rec = record::decode_write(payload)
-                    .map_err(|e| Error::internal(e.0.to_string()))?;
+                let rec =
+                    record::decode_write(payload).map_err(|e| Error::internal(e.0.to_string()))?;
                 let mut st = s.state.borrow_mut();
                 for entry in rec.entries() {
                     let entry = entry.map_err(|e| Error::internal(e.0.to_string()))?;

@@ -110,7 +110,11 @@ impl Values {
         match self {
             Values::String { data, ends } => {
                 let end = *ends.get(i)? as usize;
-                let start = if i == 0 { 0 } else { *ends.get(i - 1)? as usize };
+                let start = if i == 0 {
+                    0
+                } else {
+                    *ends.get(i - 1)? as usize
+                };
                 std::str::from_utf8(data.get(start..end)?).ok()
             }
             _ => None,
@@ -156,7 +160,10 @@ impl Values {
     /// Keeps the values at `order` positions, in that order.
     fn permute(&mut self, order: &[u32]) {
         fn pick<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
-            order.iter().filter_map(|i| v.get(*i as usize).copied()).collect()
+            order
+                .iter()
+                .filter_map(|i| v.get(*i as usize).copied())
+                .collect()
         }
         match self {
             Values::Float(v) => *v = pick(v, order),
@@ -273,7 +280,13 @@ impl Head {
     }
 
     /// Appends one field value of a series (last write wins on equal timestamps).
-    pub fn append(&mut self, series: SeriesId, field: &[u8], ts: i64, v: ValueRef<'_>) -> AppendOutcome {
+    pub fn append(
+        &mut self,
+        series: SeriesId,
+        field: &[u8],
+        ts: i64,
+        v: ValueRef<'_>,
+    ) -> AppendOutcome {
         let sid = series as usize;
         if self.series.len() <= sid {
             self.series.resize_with(sid + 1, SeriesData::default);
@@ -363,7 +376,10 @@ mod tests {
     #[test]
     fn type_conflict_is_rejected() {
         let mut h = Head::new();
-        assert_eq!(h.append(0, b"v", 1, ValueRef::Float(1.0)), AppendOutcome::Stored);
+        assert_eq!(
+            h.append(0, b"v", 1, ValueRef::Float(1.0)),
+            AppendOutcome::Stored
+        );
         assert_eq!(
             h.append(0, b"v", 2, ValueRef::Integer(1)),
             AppendOutcome::TypeConflict(FieldType::Float)

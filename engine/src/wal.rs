@@ -82,7 +82,9 @@ impl Wal {
             .create_new(true)
             .buffered_open(&path)
             .await
-            .map_err(|e| Error::internal(format!("creating WAL segment {}: {e}", path.display())))?;
+            .map_err(|e| {
+                Error::internal(format!("creating WAL segment {}: {e}", path.display()))
+            })?;
         let mut header = Vec::with_capacity(record::HEADER_LEN);
         record::encode_header(shard, &mut header);
         let len = header.len() as u64;
@@ -138,7 +140,12 @@ impl Wal {
             Ok(n) if n as u64 == len => {}
             Ok(n) => {
                 self.poisoned.set(true);
-                tracing::error!(shard = self.shard, wrote = n, expected = len, "short WAL write; shard poisoned");
+                tracing::error!(
+                    shard = self.shard,
+                    wrote = n,
+                    expected = len,
+                    "short WAL write; shard poisoned"
+                );
                 return Err(poisoned_error(self.shard));
             }
             Err(e) => {
@@ -182,7 +189,10 @@ impl Wal {
     /// Syncs and closes the active segment (clean shutdown).
     pub async fn close(self) -> Result<()> {
         if !self.poisoned.get() {
-            self.file.fdatasync().await.map_err(|e| Error::internal(e.to_string()))?;
+            self.file
+                .fdatasync()
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?;
         }
         let _ = self.file.close().await;
         Ok(())

@@ -16,11 +16,11 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use std::future::Future;
 
-use ringflux_engine::mesh::reply::StreamReceiver;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 use hyper::Request;
+use ringflux_engine::mesh::reply::StreamReceiver;
 
 use crate::error::ApiError;
 
@@ -50,7 +50,11 @@ pub async fn read_bounded(req: Request<Incoming>, max: usize) -> Result<Bytes, A
             return Err(ApiError::too_large(TOO_LARGE));
         }
     }
-    let hint = declared.map(|l| l as usize).unwrap_or(0).min(max).min(4 << 20);
+    let hint = declared
+        .map(|l| l as usize)
+        .unwrap_or(0)
+        .min(max)
+        .min(4 << 20);
     let mut buf = BytesMut::with_capacity(hint);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::invalid(format!("reading request body: {e}")))?;

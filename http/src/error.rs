@@ -43,7 +43,11 @@ impl ApiError {
 
     /// 401 `unauthorized` (opaque).
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized access")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unauthorized access",
+        )
     }
 
     /// 403 `forbidden`.
@@ -132,9 +136,11 @@ impl From<Error> for ApiError {
             ErrorKind::Conflict => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "conflict", msg),
             ErrorKind::Unauthorized => ApiError::unauthorized(),
             ErrorKind::Forbidden => ApiError::forbidden(msg),
-            ErrorKind::PartialWrite => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable entity", msg)
-            }
+            ErrorKind::PartialWrite => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable entity",
+                msg,
+            ),
             ErrorKind::TooLarge => ApiError::too_large(msg),
             ErrorKind::Unavailable => ApiError::unavailable(msg),
             _ => ApiError::internal(msg),

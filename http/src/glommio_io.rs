@@ -56,7 +56,10 @@ fn poll_deadline(
     match Pin::new(t).poll(cx) {
         Poll::Ready(_) => {
             *timer = None;
-            Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection timed out"))
+            Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection timed out",
+            ))
         }
         Poll::Pending => Poll::Pending,
     }
@@ -97,7 +100,11 @@ impl hyper::rt::Read for HyperIo {
 }
 
 impl hyper::rt::Write for HyperIo {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         match Pin::new(&mut this.stream).poll_write(cx, buf) {
             Poll::Ready(r) => {

@@ -12,7 +12,11 @@ pub fn health(ctx: &Ctx) -> Response<RespBody> {
     let shared = ctx.engine.shared();
     let poisoned = shared.poisoned_shards();
     let (status, code, message) = if !shared.is_ready() {
-        (StatusCode::SERVICE_UNAVAILABLE, "fail", "recovering the write-ahead logs".to_string())
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "fail",
+            "recovering the write-ahead logs".to_string(),
+        )
     } else if !poisoned.is_empty() {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -20,7 +24,11 @@ pub fn health(ctx: &Ctx) -> Response<RespBody> {
             format!("shards {poisoned:?} are poisoned by a WAL I/O failure; restart ringflux"),
         )
     } else {
-        (StatusCode::OK, "pass", "ready for queries and writes".to_string())
+        (
+            StatusCode::OK,
+            "pass",
+            "ready for queries and writes".to_string(),
+        )
     };
     json_response(
         status,

@@ -105,7 +105,8 @@ impl Shutdown {
 
 /// Binds the listener of this core. Bind errors are returned so start-up can report them.
 pub fn bind(cfg: &HttpConfig) -> std::io::Result<TcpListener> {
-    TcpListener::bind(cfg.bind).map_err(|e| std::io::Error::other(format!("binding {}: {e}", cfg.bind)))
+    TcpListener::bind(cfg.bind)
+        .map_err(|e| std::io::Error::other(format!("binding {}: {e}", cfg.bind)))
 }
 
 /// Serves HTTP on `listener` until `shutdown` fires and open connections have drained.
@@ -181,6 +182,9 @@ pub async fn serve(
         glommio::timer::sleep(Duration::from_millis(5)).await;
     }
     if open.get() > 0 {
-        tracing::warn!(open = open.get(), "shutdown timeout: closing connections still open");
+        tracing::warn!(
+            open = open.get(),
+            "shutdown timeout: closing connections still open"
+        );
     }
 }

@@ -60,7 +60,10 @@ pub fn decode(s: &str) -> Cow<'_, str> {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' => match (b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            b'%' => match (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
                 (Some(h), Some(l)) => {
                     out.push(h * 16 + l);
                     i += 3;

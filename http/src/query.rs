@@ -43,7 +43,13 @@ struct QueryRequest {
 
 fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<QueryRequest, ApiError> {
     let ct = content_type
-        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     if ct == "application/vnd.flux" {
         let text = std::str::from_utf8(body)

@@ -67,7 +67,10 @@ pub async fn dispatch(ctx: Rc<Ctx>, req: Request<Incoming>) -> Response<RespBody
         }
     };
     let h = resp.headers_mut();
-    h.insert("x-influxdb-version", HeaderValue::from_static(INFLUXDB_VERSION));
+    h.insert(
+        "x-influxdb-version",
+        HeaderValue::from_static(INFLUXDB_VERSION),
+    );
     h.insert("x-influxdb-build", HeaderValue::from_static(INFLUXDB_BUILD));
     resp
 }
@@ -96,9 +99,10 @@ async fn route(
         (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
         (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
         (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
-        (HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY, _) => {
-            Err(ApiError::method_not_allowed())
-        }
+        (
+            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY,
+            _,
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("path not found")),
     }
 }

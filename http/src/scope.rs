@@ -10,8 +10,11 @@ use crate::params::Params;
 /// Finds the org named by `orgID` (preferred) or `org`.
 pub fn resolve_org<'a>(snap: &'a CatalogSnapshot, p: &Params) -> Result<&'a Org, ApiError> {
     if let Some(id) = p.get_nonempty("orgID") {
-        let oid = OrgId::parse(id)
-            .ok_or_else(|| ApiError::invalid(format!("invalid orgID {id:?}: id must have a length of 16 hex characters")))?;
+        let oid = OrgId::parse(id).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "invalid orgID {id:?}: id must have a length of 16 hex characters"
+            ))
+        })?;
         return snap
             .org_by_id(oid)
             .ok_or_else(|| ApiError::not_found(format!("organization not found: {id}")));
@@ -50,6 +53,9 @@ pub fn check_bucket(auth: &Authorization, action: &str, bucket: &Bucket) -> Resu
             bucket.name
         )))
     } else {
-        Err(ApiError::not_found(format!("could not find bucket \"{}\"", bucket.name)))
+        Err(ApiError::not_found(format!(
+            "could not find bucket \"{}\"",
+            bucket.name
+        )))
     }
 }

@@ -22,7 +22,9 @@ pub fn is_onboarding(ctx: &Ctx) -> Response<RespBody> {
 /// `POST /api/v2/setup` → 201 `OnboardingResponse`; 422 `conflict` once onboarded.
 pub async fn onboard(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
     if ctx.engine.catalog().is_onboarded() {
-        return Err(ringflux_engine::Error::conflict("onboarding has already been completed").into());
+        return Err(
+            ringflux_engine::Error::conflict("onboarding has already been completed").into(),
+        );
     }
     let body = read_bounded(req, MAX_SETUP_BODY).await?;
     let parsed: OnboardingRequest = serde_json::from_slice(&body)

@@ -84,12 +84,17 @@ impl RawTables {
             }
             self.current = Some(Arc::new(TableMeta::new(columns, keys)));
         }
-        let meta = self.current.clone().unwrap_or_else(|| Arc::new(TableMeta::new(Vec::new(), Vec::new())));
+        let meta = self
+            .current
+            .clone()
+            .unwrap_or_else(|| Arc::new(TableMeta::new(Vec::new(), Vec::new())));
         let rows = chunk.times.len();
         let mut cols = Vec::with_capacity(meta.columns.len());
         cols.push(ColumnData::DateTime(vec![Some(self.start); rows]));
         cols.push(ColumnData::DateTime(vec![Some(self.stop); rows]));
-        cols.push(ColumnData::DateTime(chunk.times.into_iter().map(Some).collect()));
+        cols.push(ColumnData::DateTime(
+            chunk.times.into_iter().map(Some).collect(),
+        ));
         cols.push(match chunk.values {
             ChunkValues::Float(v) => ColumnData::Double(v.into_iter().map(Some).collect()),
             ChunkValues::Integer(v) => ColumnData::Long(v.into_iter().map(Some).collect()),
@@ -100,6 +105,12 @@ impl RawTables {
         for s in &self.group_strings {
             cols.push(ColumnData::String(vec![Some(s.clone()); rows]));
         }
-        (TableChunk { meta, columns: cols }, new_table)
+        (
+            TableChunk {
+                meta,
+                columns: cols,
+            },
+            new_table,
+        )
     }
 }

@@ -63,7 +63,12 @@ struct Candidate {
 }
 
 /// Streams the matching columns of `bucket` into `tx`.
-pub async fn run_read(shard: Rc<Shard>, bucket: BucketId, plan: ReadPlan, tx: StreamSender<Result<ReadChunk>>) {
+pub async fn run_read(
+    shard: Rc<Shard>,
+    bucket: BucketId,
+    plan: ReadPlan,
+    tx: StreamSender<Result<ReadChunk>>,
+) {
     let mut cands = collect_candidates(&shard, bucket, &plan);
     cands.sort_by(|a, b| (&*a.key, &*a.field).cmp(&(&*b.key, &*b.field)));
     for c in cands {
@@ -72,8 +77,12 @@ pub async fn run_read(shard: Rc<Shard>, bucket: BucketId, plan: ReadPlan, tx: St
         loop {
             let chunk = {
                 let mut st = shard.state.borrow_mut();
-                let Some(sd) = st.head.series_mut(c.sid) else { break };
-                let Some(col) = sd.columns.get_mut(c.col) else { break };
+                let Some(sd) = st.head.series_mut(c.sid) else {
+                    break;
+                };
+                let Some(col) = sd.columns.get_mut(c.col) else {
+                    break;
+                };
                 col.normalize();
                 let start = match after {
                     Some(t) => plan.start.max(t.saturating_add(1)),
@@ -108,8 +117,12 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
     let st = shard.state.borrow();
     let mut out = Vec::new();
     for &sid in st.index.bucket_series(bucket) {
-        let Some(entry) = st.index.entry(sid) else { continue };
-        let Some(sd) = st.head.series(sid) else { continue };
+        let Some(entry) = st.index.entry(sid) else {
+            continue;
+        };
+        let Some(sd) = st.head.series(sid) else {
+            continue;
+        };
         let parts = lp::parse_series_key(&entry.key);
         let measurement = parts.measurement();
         let tags: Vec<(Vec<u8>, Vec<u8>)> = parts
@@ -121,7 +134,9 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
             if !matches(plan, &measurement, &tags, &col.name) {
                 continue;
             }
-            let key = key_arc.get_or_insert_with(|| Arc::from(&*entry.key)).clone();
+            let key = key_arc
+                .get_or_insert_with(|| Arc::from(&*entry.key))
+                .clone();
             out.push(Candidate {
                 key,
                 field: Arc::from(&*col.name),

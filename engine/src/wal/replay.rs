@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use glommio::io::{BufferedFile, OpenOptions};
 
-use super::record::{self, Frame};
 use super::parse_segment_name;
+use super::record::{self, Frame};
 use crate::error::{Error, Result};
 
 /// What recovery found.
@@ -77,7 +77,10 @@ where
             continue;
         }
         record::decode_header(&buf).map_err(|e| {
-            Error::internal(format!("WAL segment {} has a bad header: {e:?}", path.display()))
+            Error::internal(format!(
+                "WAL segment {} has a bad header: {e:?}",
+                path.display()
+            ))
         })?;
         let mut at = record::HEADER_LEN;
         loop {
