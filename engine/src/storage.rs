@@ -146,11 +146,14 @@ impl Values {
             (Values::UInteger(c), ValueRef::UInteger(x)) => *c.last_mut()? = x,
             (Values::Boolean(c), ValueRef::Boolean(x)) => *c.last_mut()? = x,
             (Values::String { data, ends }, ValueRef::String(s)) => {
-                // Keep the arena append-only: pop the old end and push the new value.
+                // The last value is at the end of the arena: cut it and append the new one.
                 let _ = ends.pop()?;
+                let start = ends.last().copied().unwrap_or(0) as usize;
+                let old = data.len() - start;
+                data.truncate(start);
                 data.extend_from_slice(s);
                 ends.push(data.len() as u32);
-                return Some(s.len());
+                return Some(s.len().saturating_sub(old));
             }
             _ => return None,
         }

@@ -299,7 +299,7 @@ mod tests {
     fn oneshot_crosses_executors() {
         let (tx, rx) = oneshot::<u32>();
         let a = LocalExecutorBuilder::default()
-            .spawn(move || async move { rx.await })
+            .spawn(move || rx)
             .unwrap();
         let b = LocalExecutorBuilder::default()
             .spawn(move || async move {
@@ -316,7 +316,7 @@ mod tests {
         let (tx, rx) = oneshot::<u32>();
         drop(tx);
         let r = LocalExecutorBuilder::default()
-            .spawn(move || async move { rx.await })
+            .spawn(move || rx)
             .unwrap()
             .join()
             .unwrap();
