@@ -7,8 +7,7 @@
 //! - A lookup of an existing series allocates nothing (the probe key is built in a reused
 //!   scratch buffer); only a *new* series allocates its key.
 
-use std::collections::HashMap;
-
+use crate::hash::FastMap;
 use crate::model::BucketId;
 
 /// Dense id of a series within one shard.
@@ -26,9 +25,9 @@ pub struct SeriesEntry {
 /// The series index of one shard.
 #[derive(Debug, Default)]
 pub struct SeriesIndex {
-    by_key: HashMap<Box<[u8]>, SeriesId>,
+    by_key: FastMap<Box<[u8]>, SeriesId>,
     series: Vec<SeriesEntry>,
-    by_bucket: HashMap<BucketId, Vec<SeriesId>>,
+    by_bucket: FastMap<BucketId, Vec<SeriesId>>,
     probe: Vec<u8>,
 }
 

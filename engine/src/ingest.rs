@@ -102,7 +102,7 @@ impl Ingest {
             lp::unescape_into(raw_meas, EscapeKind::Measurement, &mut self.meas);
             let mut ok_fields = 0usize;
             let mut conflict: Option<String> = None;
-            for (fk, fv) in lp::fields(&body, line) {
+            for (fk, ty) in lp::field_types(&body, line) {
                 self.fkey.clear();
                 lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
                 if self.fkey == b"time" {
@@ -115,7 +115,6 @@ impl Ingest {
                     continue;
                 }
                 type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
-                let ty = fv.field_type();
                 match self.types.check(&self.tkey, ty) {
                     Ok(()) => ok_fields += 1,
                     Err(existing) => {

@@ -22,6 +22,7 @@
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod index;
 pub mod ingest;
 pub mod line_protocol;

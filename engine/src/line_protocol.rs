@@ -411,14 +411,16 @@ impl<'a> Iterator for FieldIter<'a> {
 }
 
 impl<'a> FieldIter<'a> {
+    /// Splits off the next field without decoding its value: `(raw key, raw value, quoted)`.
+    /// For a string the raw value is the bytes between the quotes.
     #[inline]
-    fn decode(&mut self) -> Option<(&'a [u8], FieldValueRef<'a>)> {
+    fn next_raw(&mut self) -> Option<(&'a [u8], &'a [u8], bool)> {
         let b = self.b;
         let k0 = self.pos;
         let eq = token_end(b, k0, b"=");
         let key = b.get(k0..eq)?;
         let v0 = eq + 1;
-        let (value, end) = match b.get(v0)? {
+        let (raw, quoted, end) = match b.get(v0)? {
             b'"' => {
                 let mut i = v0 + 1;
                 loop {
@@ -428,7 +430,7 @@ impl<'a> FieldIter<'a> {
                         _ => i += 1,
                     }
                 }
-                (FieldValueRef::String(b.get(v0 + 1..i)?), i + 1)
+                (b.get(v0 + 1..i)?, true, i + 1)
             }
             _ => {
                 let end = b
@@ -436,16 +438,7 @@ impl<'a> FieldIter<'a> {
                     .iter()
                     .position(|&c| c == b',')
                     .map_or(b.len(), |p| v0 + p);
-                let raw = b.get(v0..end)?;
-                let v = match raw.split_last()? {
-                    (b'i', num) => FieldValueRef::Integer(scan::parse_i64(num)?),
-                    (b'u', num) => FieldValueRef::UInteger(scan::parse_u64(num)?),
-                    (c, _) if c.is_ascii_digit() || *c == b'.' => {
-                        FieldValueRef::Float(scan::parse_f64(raw)?)
-                    }
-                    _ => FieldValueRef::Boolean(scan::parse_bool(raw)?),
-                };
-                (v, end)
+                (b.get(v0..end)?, false, end)
             }
         };
         match b.get(end) {
@@ -453,7 +446,64 @@ impl<'a> FieldIter<'a> {
             Some(b',') => self.pos = end + 1,
             Some(_) => return None,
         }
-        Some((key, value))
+        Some((key, raw, quoted))
+    }
+
+    #[inline]
+    fn decode(&mut self) -> Option<(&'a [u8], FieldValueRef<'a>)> {
+        let (key, raw, quoted) = self.next_raw()?;
+        let v = if quoted {
+            FieldValueRef::String(raw)
+        } else {
+            match raw.split_last()? {
+                (b'i', num) => FieldValueRef::Integer(scan::parse_i64(num)?),
+                (b'u', num) => FieldValueRef::UInteger(scan::parse_u64(num)?),
+                (c, _) if c.is_ascii_digit() || *c == b'.' => {
+                    FieldValueRef::Float(scan::parse_f64(raw)?)
+                }
+                _ => FieldValueRef::Boolean(scan::parse_bool(raw)?),
+            }
+        };
+        Some((key, v))
+    }
+}
+
+/// Iterator over `(raw key, type)` of a validated line's fields, without decoding the values
+/// (the type follows from the value's last byte or its quotes). Used where only types matter.
+#[derive(Debug, Clone)]
+pub struct FieldTypeIter<'a> {
+    inner: FieldIter<'a>,
+}
+
+impl<'a> Iterator for FieldTypeIter<'a> {
+    type Item = (&'a [u8], FieldType);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.inner.pos >= self.inner.b.len() || self.inner.malformed {
+            return None;
+        }
+        let Some((key, raw, quoted)) = self.inner.next_raw() else {
+            self.inner.malformed = true;
+            return None;
+        };
+        let ty = if quoted {
+            FieldType::String
+        } else {
+            match raw.last() {
+                Some(b'i') => FieldType::Integer,
+                Some(b'u') => FieldType::UInteger,
+                Some(c) if c.is_ascii_digit() || *c == b'.' => FieldType::Float,
+                _ => FieldType::Boolean,
+            }
+        };
+        Some((key, ty))
+    }
+}
+
+/// Field types of a line returned by [`scan`]: `(raw key, type)` in input order.
+pub fn field_types<'a>(body: &'a [u8], line: &LineSpan) -> FieldTypeIter<'a> {
+    FieldTypeIter {
+        inner: fields(body, line),
     }
 }
 

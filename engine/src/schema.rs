@@ -13,11 +13,11 @@
 //!   (line protocol names cannot contain NUL after validation, so the key is unambiguous).
 //! - Types are rebuilt from the WAL on start-up, before any write is accepted.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use crate::hash::FastMap;
 use crate::model::{BucketId, FieldType};
 
 /// The shared registry.
@@ -60,7 +60,7 @@ impl FieldTypes {
 #[derive(Debug)]
 pub struct TypeCache {
     shared: FieldTypes,
-    local: HashMap<Box<[u8]>, FieldType>,
+    local: FastMap<Box<[u8]>, FieldType>,
 }
 
 impl TypeCache {
@@ -68,7 +68,7 @@ impl TypeCache {
     pub fn new(shared: FieldTypes) -> Self {
         TypeCache {
             shared,
-            local: HashMap::new(),
+            local: FastMap::default(),
         }
     }
 

@@ -37,7 +37,7 @@ use crate::mesh::Notify;
 use crate::model::{BucketId, ShardId};
 use crate::schema::{type_key, FieldTypes};
 use crate::storage::{AppendOutcome, Head, ValueRef};
-use crate::wal::record::{self, WriteRecordBuilder};
+use crate::wal::record::{self, SeriesRef, WriteRecordBuilder};
 use crate::wal::{replay, Wal};
 
 /// The lines of one write request that one shard owns.
@@ -133,13 +133,33 @@ impl Shard {
         let mut values = 0u64;
         let wal_stats = {
             let s = shard.clone();
-            replay::replay(&wal_dir, |payload| {
-                let rec =
-                    record::decode_write(payload).map_err(|e| Error::internal(e.0.to_string()))?;
+            let mut seg: Option<u64> = None;
+            let mut locals: Vec<SeriesId> = Vec::new();
+            replay::replay(&wal_dir, |seq, payload| {
+                if seg != Some(seq) {
+                    seg = Some(seq);
+                    locals.clear();
+                }
+                let rec = record::decode_write(payload)
+                    .map_err(|e| Error::internal(e.0.to_string()))?;
                 let mut st = s.state.borrow_mut();
                 for entry in rec.entries() {
                     let entry = entry.map_err(|e| Error::internal(e.0.to_string()))?;
-                    let (sid, _) = st.index.resolve_or_insert(rec.bucket, entry.key);
+                    let sid = match entry.series {
+                        SeriesRef::Define(n, key) => {
+                            let (sid, _) = st.index.resolve_or_insert(rec.bucket, key);
+                            if n as usize != locals.len() {
+                                return Err(Error::internal(format!(
+                                    "series number {n} defined out of order"
+                                )));
+                            }
+                            locals.push(sid);
+                            sid
+                        }
+                        SeriesRef::Ref(n) => *locals.get(n as usize).ok_or_else(|| {
+                            Error::internal(format!("series number {n} used before its definition"))
+                        })?,
+                    };
                     values += st.apply_entry_replay(rec.bucket, sid, entry, types);
                 }
                 Ok(())
@@ -264,7 +284,8 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
                     let sid = st.index.resolve_or_insert(b.bucket, &st.key);
                     sids.push(sid);
                     let ts = line.timestamp.unwrap_or(0);
-                    rec.push(&mut buf, ts, &st.key, line.fields.slice(&b.body));
+                    let series = wal.series_ref(sid.0, &st.key);
+                    rec.push(&mut buf, ts, series, line.fields.slice(&b.body));
                 }
                 rec.finish(&mut buf);
             }
@@ -368,7 +389,14 @@ impl ShardState {
         entry: record::Entry<'_>,
         types: &FieldTypes,
     ) -> u64 {
-        let parts = lp::parse_series_key(entry.key);
+        let key = match entry.series {
+            SeriesRef::Define(_, key) => key,
+            SeriesRef::Ref(_) => match self.index.entry(sid) {
+                Some(e) => &e.key[..],
+                None => return 0,
+            },
+        };
+        let parts = lp::parse_series_key(key);
         self.meas.clear();
         self.meas.extend_from_slice(&parts.measurement());
         let line = LineSpan {
@@ -381,11 +409,11 @@ impl ShardState {
             },
             timestamp: Some(entry.ts),
         };
-        for (fk, fv) in lp::fields(entry.fields, &line) {
+        for (fk, ty) in lp::field_types(entry.fields, &line) {
             self.fkey.clear();
             lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
             type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
-            types.register(&self.tkey, fv.field_type());
+            types.register(&self.tkey, ty);
         }
         self.apply_fields(sid, entry.fields, line.fields, entry.ts)
     }

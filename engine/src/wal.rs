@@ -52,6 +52,10 @@ pub struct Wal {
     seq: u64,
     pos: u64,
     poisoned: Cell<bool>,
+    /// Segment-local series numbers: `local[sid] = n + 1` once series `sid` (the shard's id) is
+    /// defined in the active segment; 0 = not yet. Reset on rotation.
+    local: Vec<u32>,
+    next_local: u32,
 }
 
 impl Wal {
@@ -66,6 +70,8 @@ impl Wal {
             seq,
             pos,
             poisoned: Cell::new(false),
+            local: Vec::new(),
+            next_local: 0,
         })
     }
 
@@ -104,6 +110,25 @@ impl Wal {
             let _ = d.close().await;
         }
         Ok((file, len))
+    }
+
+    /// How the next record should name series `sid` (key `key`): a definition on first use in
+    /// the active segment, a reference afterwards.
+    pub fn series_ref<'k>(&mut self, sid: u32, key: &'k [u8]) -> record::SeriesRef<'k> {
+        let i = sid as usize;
+        if self.local.len() <= i {
+            self.local.resize(i + 1, 0);
+        }
+        match self.local.get_mut(i) {
+            Some(slot) if *slot != 0 => record::SeriesRef::Ref(*slot - 1),
+            Some(slot) => {
+                let n = self.next_local;
+                self.next_local += 1;
+                *slot = n + 1;
+                record::SeriesRef::Define(n, key)
+            }
+            None => record::SeriesRef::Define(0, key),
+        }
     }
 
     /// True once an I/O failure has poisoned this WAL.
@@ -176,6 +201,8 @@ impl Wal {
                 let _ = old.close().await;
                 self.seq = next;
                 self.pos = pos;
+                self.local.iter_mut().for_each(|v| *v = 0);
+                self.next_local = 0;
                 Ok(())
             }
             Err(e) => {

@@ -44,10 +44,12 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
-/// Replays every segment in `dir`; `on_record(payload)` gets each record's payload in order.
+/// Replays every segment in `dir`; `on_record(seq, payload)` gets each record's payload in
+/// order with the sequence number of its segment (segment-local series numbers reset per
+/// segment).
 pub async fn replay<F>(dir: &Path, mut on_record: F) -> Result<ReplayStats>
 where
-    F: FnMut(&[u8]) -> Result<()>,
+    F: FnMut(u64, &[u8]) -> Result<()>,
 {
     let segments = list_segments(dir)?;
     let mut stats = ReplayStats::default();
@@ -86,7 +88,7 @@ where
         loop {
             match record::read_frame(&buf, at) {
                 Frame::Record { payload, next } => {
-                    on_record(payload).map_err(|e| {
+                    on_record(seq, payload).map_err(|e| {
                         Error::internal(format!(
                             "WAL segment {} offset {at}: {}",
                             path.display(),

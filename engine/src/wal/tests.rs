@@ -6,7 +6,7 @@ use std::path::Path;
 
 use glommio::LocalExecutorBuilder;
 
-use super::record::{self, Frame, WriteRecordBuilder};
+use super::record::{self, Frame, SeriesRef, WriteRecordBuilder};
 use super::{replay, segment_name, Wal};
 use crate::config::WalConfig;
 use crate::model::BucketId;
@@ -27,10 +27,11 @@ fn record_bytes(bucket: u64, n: u32) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut b = WriteRecordBuilder::begin(&mut buf, BucketId(bucket));
     for i in 0..n {
+        let key = format!("cpu,host=h{i}");
         b.push(
             &mut buf,
             i64::from(i),
-            format!("cpu,host=h{i}").as_bytes(),
+            SeriesRef::Define(i, key.as_bytes()),
             b"v=1",
         );
     }
@@ -42,7 +43,7 @@ fn collect(dir: &Path) -> Result<(Vec<(u64, u32)>, replay::ReplayStats), crate::
     let dir = dir.to_path_buf();
     block_on(move || async move {
         let mut got = Vec::new();
-        let stats = replay::replay(&dir, |payload| {
+        let stats = replay::replay(&dir, |_seq, payload| {
             let r = record::decode_write(payload).map_err(|e| crate::Error::internal(e.0))?;
             got.push((r.bucket.0, r.count));
             Ok(())
@@ -64,7 +65,7 @@ fn record_round_trip() {
     let entries: Vec<_> = rec.entries().map(|e| e.unwrap()).collect();
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[2].ts, 2);
-    assert_eq!(entries[2].key, b"cpu,host=h2");
+    assert_eq!(entries[2].series, SeriesRef::Define(2, b"cpu,host=h2"));
     assert_eq!(entries[2].fields, b"v=1");
 }
 
