@@ -175,6 +175,14 @@ impl Engine {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "shard recovered"
         );
+        {
+            let shared = self.shared.clone();
+            shard.set_poison_hook(Box::new(move || {
+                if let Some(p) = shared.poisoned.get(id) {
+                    p.store(true, Ordering::Relaxed);
+                }
+            }));
+        }
         let ctx = ShardContext {
             inner: Rc::new(Inner {
                 id,
@@ -279,7 +287,6 @@ impl ShardContext {
         match req {
             ShardRequest::Write { batch, reply } => {
                 self.inner.shard.submit_with(batch, reply);
-                self.note_poison();
             }
             ShardRequest::Read { bucket, plan, tx } => {
                 glommio::spawn_local(run_read(self.inner.shard.clone(), bucket, plan, tx)).detach();
@@ -291,14 +298,6 @@ impl ShardContext {
                     reply.send(r);
                 })
                 .detach();
-            }
-        }
-    }
-
-    fn note_poison(&self) {
-        if self.inner.shard.is_poisoned() {
-            if let Some(p) = self.inner.shared.poisoned.get(self.inner.id) {
-                p.store(true, Ordering::Relaxed);
             }
         }
     }
@@ -386,7 +385,6 @@ impl ShardContext {
                 }
             }
         }
-        self.note_poison();
         if let Some(e) = first_err {
             return Err(e);
         }

@@ -85,6 +85,7 @@ pub struct Shard {
     pending: RefCell<Vec<Pending>>,
     notify: Notify,
     poisoned: Cell<bool>,
+    poison_hook: RefCell<Option<Box<dyn Fn()>>>,
     closing: Cell<bool>,
     mem_budget: usize,
     wal_dir: PathBuf,
@@ -126,6 +127,7 @@ impl Shard {
             pending: RefCell::new(Vec::new()),
             notify: Notify::default(),
             poisoned: Cell::new(false),
+            poison_hook: RefCell::new(None),
             closing: Cell::new(false),
             mem_budget: (cfg.storage.cache_max_memory_size / cfg.shards.max(1) as u64) as usize,
             wal_dir: wal_dir.clone(),
@@ -140,8 +142,8 @@ impl Shard {
                     seg = Some(seq);
                     locals.clear();
                 }
-                let rec = record::decode_write(payload)
-                    .map_err(|e| Error::internal(e.0.to_string()))?;
+                let rec =
+                    record::decode_write(payload).map_err(|e| Error::internal(e.0.to_string()))?;
                 let mut st = s.state.borrow_mut();
                 for entry in rec.entries() {
                     let entry = entry.map_err(|e| Error::internal(e.0.to_string()))?;
@@ -189,6 +191,20 @@ impl Shard {
     /// True after a WAL failure.
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.get()
+    }
+
+    /// Sets a callback run once when the shard becomes poisoned (the runtime publishes it to
+    /// `/health` and `/ready`).
+    pub fn set_poison_hook(&self, hook: Box<dyn Fn()>) {
+        *self.poison_hook.borrow_mut() = Some(hook);
+    }
+
+    fn mark_poisoned(&self) {
+        if !self.poisoned.replace(true) {
+            if let Some(h) = self.poison_hook.borrow().as_ref() {
+                h();
+            }
+        }
     }
 
     /// Where this shard's WAL segments live.
@@ -311,7 +327,7 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
                 }
             }
             Err(e) => {
-                shard.poisoned.set(true);
+                shard.mark_poisoned();
                 for p in batch.drain(..) {
                     p.reply.send(Err(e.clone()));
                 }

@@ -298,9 +298,7 @@ mod tests {
     #[test]
     fn oneshot_crosses_executors() {
         let (tx, rx) = oneshot::<u32>();
-        let a = LocalExecutorBuilder::default()
-            .spawn(move || rx)
-            .unwrap();
+        let a = LocalExecutorBuilder::default().spawn(move || rx).unwrap();
         let b = LocalExecutorBuilder::default()
             .spawn(move || async move {
                 glommio::timer::sleep(std::time::Duration::from_millis(20)).await;
