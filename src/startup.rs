@@ -98,8 +98,20 @@ fn reserve_port(addr: SocketAddr) -> std::io::Result<(SocketAddr, Option<i32>)> 
     }
 }
 
+/// Keeps glibc from returning large buffers to the kernel after every request: WAL batches and
+/// request bodies are multi-megabyte, and with the default 128 KiB mmap threshold each one
+/// was a fresh mmap whose pages had to be faulted in and zeroed (~7 % of ingest CPU).
+fn tune_allocator() {
+    // SAFETY: mallopt only adjusts glibc allocator parameters; called before other threads.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
 /// Runs the daemon until shutdown.
 pub(crate) fn run(mut cfg: ServeConfig) -> Result<(), String> {
+    tune_allocator();
     let set = shutdown::block_signals().map_err(|e| format!("blocking signals: {e}"))?;
     let (addr, placeholder) =
         reserve_port(cfg.http.bind).map_err(|e| format!("binding {}: {e}", cfg.http.bind))?;

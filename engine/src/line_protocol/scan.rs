@@ -548,7 +548,7 @@ pub(crate) fn scan(
         });
         return;
     }
-    let utf8_ok = std::str::from_utf8(body).is_ok();
+    let utf8_ok = body.is_ascii() || std::str::from_utf8(body).is_ok();
     let mut pos = 0usize;
     let mut line_no = 1u32;
     let mut line = Line {

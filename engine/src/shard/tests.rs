@@ -187,3 +187,49 @@ fn memory_budget_gives_unavailable() {
     });
     assert_eq!(kind, Some(crate::ErrorKind::Unavailable));
 }
+
+#[test]
+fn recovery_across_rotated_segments_keeps_every_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path());
+    c.wal.segment_max_bytes = 1024 * 1024;
+    let c2 = c.clone();
+    let body: &'static str = Box::leak(
+        (0..20_000)
+            .map(|i| format!("m,host=h{} v={i}i {i}\n", i % 500))
+            .collect::<String>()
+            .into_boxed_str(),
+    );
+    let before = on_executor(move || async move {
+        let types = FieldTypes::new();
+        let (shard, _) = Shard::open(0, &c, &types).await.unwrap();
+        for _ in 0..3 {
+            shard.submit(batch(body)).await.unwrap().unwrap();
+        }
+        let n: usize = read_all(shard.clone(), Predicate::True)
+            .await
+            .iter()
+            .map(|c| c.times.len())
+            .sum();
+        shard.close().await;
+        n
+    });
+    assert_eq!(before, 20_000);
+    let segments = std::fs::read_dir(dir.path().join("wal/shard-0000"))
+        .unwrap()
+        .count();
+    assert!(
+        segments >= 2,
+        "expected rotation, got {segments} segment(s)"
+    );
+    let (after, series) = on_executor(move || async move {
+        let types = FieldTypes::new();
+        let (shard, stats) = Shard::open(0, &c2, &types).await.unwrap();
+        let chunks = read_all(shard, Predicate::True).await;
+        (
+            chunks.iter().map(|c| c.times.len()).sum::<usize>(),
+            stats.series,
+        )
+    });
+    assert_eq!((after, series), (20_000, 500));
+}
