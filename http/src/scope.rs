@@ -59,3 +59,68 @@ pub fn check_bucket(auth: &Authorization, action: &str, bucket: &Bucket) -> Resu
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringflux_engine::catalog::{Permission, Resource};
+
+    fn bucket(id: u64, org: u64) -> Bucket {
+        Bucket {
+            id,
+            org_id: org,
+            name: format!("b{id}"),
+            description: String::new(),
+            retention_seconds: 0,
+            kind: "user".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn auth(perms: Vec<(&str, Option<u64>, Option<u64>)>) -> Authorization {
+        Authorization {
+            id: 1,
+            token: "t".into(),
+            status: "active".into(),
+            description: String::new(),
+            org_id: 1,
+            user_id: 1,
+            permissions: perms
+                .into_iter()
+                .map(|(action, id, org_id)| Permission {
+                    action: action.into(),
+                    resource: Resource {
+                        kind: "buckets".into(),
+                        id,
+                        org_id,
+                    },
+                })
+                .collect(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn write_needs_a_write_permission_on_that_bucket() {
+        let read_only = auth(vec![("read", None, None)]);
+        let e = check_bucket(&read_only, "write", &bucket(5, 1)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 403);
+        assert!(check_bucket(&read_only, "read", &bucket(5, 1)).is_ok());
+        let one_bucket = auth(vec![("write", Some(5), Some(1))]);
+        assert!(check_bucket(&one_bucket, "write", &bucket(5, 1)).is_ok());
+        assert_eq!(
+            check_bucket(&one_bucket, "write", &bucket(6, 1))
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            403
+        );
+        // A bucket the token cannot read looks like a missing bucket.
+        let e = check_bucket(&one_bucket, "read", &bucket(5, 1)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 404);
+        let other_org = auth(vec![("write", None, Some(2))]);
+        assert!(check_bucket(&other_org, "write", &bucket(5, 1)).is_err());
+    }
+}
