@@ -5,5 +5,6 @@
 
 mod http;
 mod limits;
+mod query_flux;
 mod server;
 mod write_v2;
