@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod durability;
 mod http;
 mod limits;
 mod query_flux;
 mod server;
+mod sharding;
 mod write_v2;
