@@ -5,6 +5,7 @@
 
 mod durability;
 mod http;
+mod lifecycle;
 mod limits;
 mod query_flux;
 mod server;
