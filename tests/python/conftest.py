@@ -6,7 +6,7 @@
   and the test fails if the process had died on its own or did not exit 0; stderr is dumped.
 * ``base_url``: the daemon's base URL.
 * ``onboarded``: the daemon onboarded through ``POST /api/v2/setup`` with a known token;
-  returns ``Server(url, token, org, bucket)``.
+  returns ``Server(url, token, org, bucket)``; ``onboarding`` is the setup answer (IDs).
 """
 
 from __future__ import annotations
@@ -215,8 +215,13 @@ def onboard(url: str) -> dict:
 
 
 @pytest.fixture
-def onboarded(ringflux) -> Server:
-    onboard(ringflux.url)
+def onboarding(ringflux) -> dict:
+    """The JSON answer of the onboarding (user, org, bucket, auth with their IDs)."""
+    return onboard(ringflux.url)
+
+
+@pytest.fixture
+def onboarded(ringflux, onboarding) -> Server:
     return Server(ringflux.url, TOKEN, ORG, BUCKET)
 
 

@@ -277,3 +277,70 @@ def test_record_forms(onboarded):
         ("mixed", 0, 11), ("mixed", 1, 12), ("mixed", 2, 13),
     ])
     assert all(type(v) is int for _, _, v in got)
+
+
+# --- schemas that differ between tables -----------------------------------------------------
+
+
+def test_query_csv_schema_changes_between_tables(onboarded):
+    with client(onboarded) as c:
+        c.write_api(write_options=SYNCHRONOUS).write(
+            bucket=onboarded.bucket,
+            record=[
+                "sc,host=a v=1.5 1700000000",
+                "sc,host=a v=2.5 1700000001",
+                "sc,host=b,rack=r1 v=3 1700000000",
+                "sc,host=c w=4i 1700000000",
+                "sc,host=d w=5i 1700000000",
+            ],
+            write_precision=WritePrecision.S,
+        )
+        flux = f'from(bucket: "{onboarded.bucket}") |> {RANGE} |> filter(fn: (r) => r._measurement == "sc")'
+        rows = list(c.query_api().query_csv(flux, org=onboarded.org))
+        tables = c.query_api().query(flux, org=onboarded.org)
+    t0, t1 = "2023-11-14T22:13:20Z", "2023-11-14T22:13:21Z"
+    base_types = ["#datatype", "string", "long", "dateTime:RFC3339", "dateTime:RFC3339", "dateTime:RFC3339"]
+    assert rows == [
+        base_types + ["double", "string", "string", "string"],
+        ["#group", "false", "false", "true", "true", "false", "false", "true", "true", "true"],
+        ["#default", "_result", "", "", "", "", "", "", "", ""],
+        ["", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement", "host"],
+        ["", "", "0", START, STOP, t0, "1.5", "v", "sc", "a"],
+        ["", "", "0", START, STOP, t1, "2.5", "v", "sc", "a"],
+        base_types + ["double", "string", "string", "string", "string"],
+        ["#group", "false", "false", "true", "true", "false", "false", "true", "true", "true", "true"],
+        ["#default", "_result", "", "", "", "", "", "", "", "", ""],
+        ["", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement", "host", "rack"],
+        ["", "", "1", START, STOP, t0, "3", "v", "sc", "b", "r1"],
+        base_types + ["long", "string", "string", "string"],
+        ["#group", "false", "false", "true", "true", "false", "false", "true", "true", "true"],
+        ["#default", "_result", "", "", "", "", "", "", "", ""],
+        ["", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement", "host"],
+        ["", "", "2", START, STOP, t0, "4", "w", "sc", "c"],
+        ["", "", "3", START, STOP, t0, "5", "w", "sc", "d"],
+    ]
+    assert [[(r.values["host"], r.values.get("rack"), r.get_value()) for r in t.records] for t in tables] == [
+        [("a", None, 1.5), ("a", None, 2.5)],
+        [("b", "r1", 3.0)],
+        [("c", None, 4)],
+        [("d", None, 5)],
+    ]
+    assert "rack" not in tables[0].records[0].values
+
+
+def test_bucket_and_org_ids(onboarded, onboarding):
+    """Writes addressed by bucket ID and org ID; from(bucketID:) reads."""
+    org_id, bucket_id = onboarding["org"]["id"], onboarding["bucket"]["id"]
+    assert onboarding["bucket"]["orgID"] == org_id
+    with client(onboarded) as c:
+        w = c.write_api(write_options=SYNCHRONOUS)
+        w.write(bucket=bucket_id, org=org_id, record="ids,via=ids v=1i 1700000000", write_precision=WritePrecision.S)
+        w.write(bucket=onboarded.bucket, org=org_id, record="ids,via=orgid v=2i 1700000000",
+                write_precision=WritePrecision.S)
+        w.write(bucket=bucket_id, org=onboarded.org, record="ids,via=bucketid v=3i 1700000000",
+                write_precision=WritePrecision.S)
+        by_id = f'from(bucketID: "{bucket_id}") |> {RANGE} |> filter(fn: (r) => r._measurement == "ids")'
+        by_name = f'from(bucket: "{onboarded.bucket}") |> {RANGE} |> filter(fn: (r) => r._measurement == "ids")'
+        for flux, org in [(by_id, onboarded.org), (by_id, org_id), (by_name, org_id)]:
+            got = sorted((r.values["via"], r.get_value()) for t in c.query_api().query(flux, org=org) for r in t.records)
+            assert got == [("bucketid", 3), ("ids", 1), ("orgid", 2)], (flux, org)
