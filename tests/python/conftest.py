@@ -50,6 +50,17 @@ def ringflux_bin() -> str:
     pytest.fail("RINGFLUX_BIN is not set and target/debug/ringflux does not exist; run tests/python/run.sh")
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if pytest dies, so no daemon outlives the run."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:
+        pass
+
+
 class DaemonError(Exception):
     pass
 
@@ -87,7 +98,14 @@ class Daemon:
             *self.extra_args,
         ]
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "NO_COLOR": "1"},
+                preexec_fn=_die_with_parent,
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         url = None
         while time.monotonic() < deadline:

@@ -39,7 +39,8 @@ fi
 export RINGFLUX_BIN
 
 set +e
-"$VENV/bin/python" -m pytest -q tests/python "$@" </dev/null
+# Hard bound on the whole run; the daemons die with pytest (PR_SET_PDEATHSIG).
+timeout -k 30 600 "$VENV/bin/python" -m pytest -q tests/python "$@" </dev/null
 status=$?
 set -e
 if [[ $status -eq 5 ]]; then
