@@ -86,3 +86,40 @@ def test_overwrite_across_precisions(onboarded):
         w.write(bucket=onboarded.bucket, record=f"pr v=4i {T * 10**9}", write_precision=WritePrecision.NS)
         rows = _rows(c, onboarded, "pr")
     assert rows == [((), "v", 0, 4)]
+
+
+def test_out_of_order_writes_and_duplicates(onboarded):
+    """Timestamps written out of order come back sorted; duplicates keep the last write."""
+    order = [5, 1, 3, 1, 4, 2, 5, 0, 3]  # 1, 3 and 5 written twice
+    body = "\n".join(
+        f'ooo f={n}.5,i={n}i,u={n}u,b={"true" if n % 2 else "false"},s="v{n}-{k}" {T + t}'
+        for k, (n, t) in enumerate(zip(range(100, 100 + len(order)), order))
+    )
+    with client(onboarded) as c:
+        w = c.write_api(write_options=SYNCHRONOUS)
+        for line in body.splitlines():  # one request per line
+            w.write(bucket=onboarded.bucket, record=line, write_precision=WritePrecision.S)
+        w.write(bucket=onboarded.bucket, record=body.replace("ooo ", "ooo2 "), write_precision=WritePrecision.S)
+        for m in ("ooo", "ooo2"):
+            rows = _rows(c, onboarded, m)
+            last = {}
+            for k, (n, t) in enumerate(zip(range(100, 100 + len(order)), order)):
+                last[t] = (n, k)
+            want = []
+            for t, (n, k) in sorted(last.items()):
+                want += [((), "b", t, n % 2 == 1), ((), "f", t, n + 0.5), ((), "i", t, n),
+                         ((), "s", t, f"v{n}-{k}"), ((), "u", t, n)]
+            assert rows == sorted(want), m
+            # And the per-table order is by time.
+            flux = (f'from(bucket: "{onboarded.bucket}") |> {RANGE} '
+                    f'|> filter(fn: (r) => r._measurement == "{m}" and r._field == "s")')
+            times = [r.get_time() for t in c.query_api().query(flux, org=onboarded.org) for r in t.records]
+            assert times == sorted(times) and len(times) == 6
+
+
+def test_long_string_value_roundtrip(onboarded):
+    s = "x" * 40_000 + "é" * 1000 + '"' + "\\"
+    with client(onboarded) as c:
+        w = c.write_api(write_options=SYNCHRONOUS)
+        w.write(bucket=onboarded.bucket, record=Point("longs").field("s", s).time(T, WritePrecision.S))
+        assert _rows(c, onboarded, "longs") == [((), "s", 0, s)]
