@@ -149,8 +149,11 @@ pub(crate) fn run(mut cfg: ServeConfig) -> Result<(), String> {
             let (ctx, listener) = match started {
                 Ok(v) => v,
                 Err(e) => {
-                    // Make the other shards stop too instead of serving a partial engine.
+                    // Make the other shards stop too instead of serving a partial engine, and
+                    // count this core as drained so their two-phase shutdown can complete.
+                    tracing::error!("{e}");
                     shared.begin_shutdown();
+                    shared.mark_http_drained();
                     return Err(e);
                 }
             };

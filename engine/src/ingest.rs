@@ -163,7 +163,12 @@ fn scan_error(body: &[u8], errors: &[ScanError]) -> Error {
         if i > 0 {
             msg.push('\n');
         }
-        let text = e.line.slice(body);
+        let mut text = e.line.slice(body);
+        // A line that spans lines (a quoted string with a newline) is quoted without its final
+        // line break, as InfluxDB 2.7 does.
+        while let Some((b'\n' | b'\r', rest)) = text.split_last() {
+            text = rest;
+        }
         let shown = text.get(..MAX_QUOTED_LINE).unwrap_or(text);
         msg.push_str("unable to parse '");
         msg.push_str(&String::from_utf8_lossy(shown));
