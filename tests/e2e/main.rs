@@ -7,6 +7,7 @@ mod durability;
 mod http;
 mod lifecycle;
 mod limits;
+mod poison;
 mod query_flux;
 mod server;
 mod sharding;
