@@ -273,7 +273,7 @@ fn poisoned(id: ShardId) -> Error {
 async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
     let mut batch: Vec<Pending> = Vec::new();
     let mut sids: Vec<(SeriesId, bool)> = Vec::new();
-    let mut buf_cap = 64 * 1024;
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     loop {
         if shard.pending.borrow().is_empty() {
             if shard.closing.get() {
@@ -286,8 +286,8 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
             glommio::timer::sleep(delay).await;
         }
         std::mem::swap(&mut batch, &mut *shard.pending.borrow_mut());
-        // Encode every pending request into one buffer.
-        let mut buf = Vec::with_capacity(buf_cap);
+        // Encode every pending request into one (reused) buffer.
+        buf.clear();
         sids.clear();
         {
             let mut st = shard.state.borrow_mut();
@@ -306,8 +306,7 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
                 rec.finish(&mut buf);
             }
         }
-        buf_cap = buf_cap.max(buf.capacity());
-        match wal.append(buf).await {
+        match wal.append(&buf).await {
             Ok(()) => {
                 let mut st = shard.state.borrow_mut();
                 let mut i = 0usize;

@@ -13,26 +13,29 @@
 //! Issue "storage engine" replaces this with compressed, on-disk segments; today's data lives
 //! in the WAL and here.
 
+pub mod chunked;
+
 use crate::index::SeriesId;
 use crate::model::FieldType;
+pub use chunked::Chunked;
 
 /// Values of one column, by type.
 #[derive(Debug, Clone)]
 pub enum Values {
     /// Floats.
-    Float(Vec<f64>),
+    Float(Chunked<f64>),
     /// Signed integers.
-    Integer(Vec<i64>),
+    Integer(Chunked<i64>),
     /// Unsigned integers.
-    UInteger(Vec<u64>),
+    UInteger(Chunked<u64>),
     /// Booleans.
-    Boolean(Vec<bool>),
+    Boolean(Chunked<bool>),
     /// Strings: `ends[i]` is the end offset of value `i` in `data`.
     String {
         /// Concatenated UTF-8 bytes.
         data: Vec<u8>,
         /// End offset of each value.
-        ends: Vec<u32>,
+        ends: Chunked<u32>,
     },
 }
 
@@ -67,13 +70,13 @@ impl ValueRef<'_> {
 impl Values {
     fn new(ty: FieldType) -> Values {
         match ty {
-            FieldType::Float => Values::Float(Vec::new()),
-            FieldType::Integer => Values::Integer(Vec::new()),
-            FieldType::UInteger => Values::UInteger(Vec::new()),
-            FieldType::Boolean => Values::Boolean(Vec::new()),
+            FieldType::Float => Values::Float(Chunked::new()),
+            FieldType::Integer => Values::Integer(Chunked::new()),
+            FieldType::UInteger => Values::UInteger(Chunked::new()),
+            FieldType::Boolean => Values::Boolean(Chunked::new()),
             FieldType::String => Values::String {
                 data: Vec::new(),
-                ends: Vec::new(),
+                ends: Chunked::new(),
             },
         }
     }
@@ -109,12 +112,8 @@ impl Values {
     pub fn str_at(&self, i: usize) -> Option<&str> {
         match self {
             Values::String { data, ends } => {
-                let end = *ends.get(i)? as usize;
-                let start = if i == 0 {
-                    0
-                } else {
-                    *ends.get(i - 1)? as usize
-                };
+                let end = ends.get(i)? as usize;
+                let start = if i == 0 { 0 } else { ends.get(i - 1)? as usize };
                 std::str::from_utf8(data.get(start..end)?).ok()
             }
             _ => None,
@@ -148,7 +147,7 @@ impl Values {
             (Values::String { data, ends }, ValueRef::String(s)) => {
                 // The last value is at the end of the arena: cut it and append the new one.
                 let _ = ends.pop()?;
-                let start = ends.last().copied().unwrap_or(0) as usize;
+                let start = ends.last().unwrap_or(0) as usize;
                 let old = data.len() - start;
                 data.truncate(start);
                 data.extend_from_slice(s);
@@ -162,11 +161,14 @@ impl Values {
 
     /// Keeps the values at `order` positions, in that order.
     fn permute(&mut self, order: &[u32]) {
-        fn pick<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
-            order
-                .iter()
-                .filter_map(|i| v.get(*i as usize).copied())
-                .collect()
+        fn pick<T: Copy>(v: &Chunked<T>, order: &[u32]) -> Chunked<T> {
+            let mut out = Chunked::new();
+            for i in order {
+                if let Some(x) = v.get(*i as usize) {
+                    out.push(x);
+                }
+            }
+            out
         }
         match self {
             Values::Float(v) => *v = pick(v, order),
@@ -175,7 +177,7 @@ impl Values {
             Values::Boolean(v) => *v = pick(v, order),
             Values::String { .. } => {
                 let mut data = Vec::new();
-                let mut ends = Vec::with_capacity(order.len());
+                let mut ends = Chunked::new();
                 for i in order {
                     if let Some(s) = self.str_at(*i as usize) {
                         data.extend_from_slice(s.as_bytes());
@@ -194,7 +196,7 @@ pub struct Column {
     /// Unescaped field key.
     pub name: Box<[u8]>,
     /// Timestamps (ns), parallel to `values`.
-    pub times: Vec<i64>,
+    pub times: Chunked<i64>,
     /// Values.
     pub values: Values,
     sorted: bool,
@@ -204,7 +206,7 @@ impl Column {
     fn new(name: &[u8], ty: FieldType) -> Column {
         Column {
             name: name.into(),
-            times: Vec::new(),
+            times: Chunked::new(),
             values: Values::new(ty),
             sorted: true,
         }
@@ -217,19 +219,22 @@ impl Column {
         }
         let mut order: Vec<u32> = (0..self.times.len() as u32).collect();
         // Stable: equal timestamps keep write order, so the last one is the newest write.
-        order.sort_by_key(|i| self.times.get(*i as usize).copied().unwrap_or(0));
+        order.sort_by_key(|i| self.times.get(*i as usize).unwrap_or(0));
         let mut keep: Vec<u32> = Vec::with_capacity(order.len());
         for i in order {
-            let t = self.times.get(i as usize).copied();
+            let t = self.times.get(i as usize);
             match keep.last_mut() {
-                Some(last) if self.times.get(*last as usize).copied() == t => *last = i,
+                Some(last) if self.times.get(*last as usize) == t => *last = i,
                 _ => keep.push(i),
             }
         }
-        self.times = keep
-            .iter()
-            .filter_map(|i| self.times.get(*i as usize).copied())
-            .collect();
+        let mut times = Chunked::new();
+        for i in &keep {
+            if let Some(t) = self.times.get(*i as usize) {
+                times.push(t);
+            }
+        }
+        self.times = times;
         self.values.permute(&keep);
         self.sorted = true;
     }
@@ -314,8 +319,8 @@ impl Head {
             return AppendOutcome::TypeConflict(existing);
         }
         let added = match col.times.last() {
-            Some(last) if *last == ts && col.sorted => col.values.replace_last(v),
-            Some(last) if *last > ts => {
+            Some(last) if last == ts && col.sorted => col.values.replace_last(v),
+            Some(last) if last > ts => {
                 col.sorted = false;
                 col.times.push(ts);
                 col.values.push(v).map(|n| n + 8)
@@ -359,9 +364,9 @@ mod tests {
         h.append(0, b"v", 5, ValueRef::Float(4.0));
         let col = &mut h.series_mut(0).unwrap().columns[0];
         col.normalize();
-        assert_eq!(col.times, vec![5, 10]);
+        assert_eq!(col.times.iter().collect::<Vec<_>>(), vec![5, 10]);
         match &col.values {
-            Values::Float(v) => assert_eq!(v, &vec![4.0, 3.0]),
+            Values::Float(v) => assert_eq!(v.iter().collect::<Vec<_>>(), vec![4.0, 3.0]),
             other => panic!("{other:?}"),
         }
     }
@@ -372,7 +377,7 @@ mod tests {
         h.append(0, b"s", 1, ValueRef::String(b"a"));
         h.append(0, b"s", 1, ValueRef::String(b"bb"));
         let col = &h.series(0).unwrap().columns[0];
-        assert_eq!(col.times, vec![1]);
+        assert_eq!(col.times.iter().collect::<Vec<_>>(), vec![1]);
         assert_eq!(col.values.str_at(0), Some("bb"));
     }
 

@@ -23,7 +23,7 @@ mod tests;
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use glommio::io::{BufferedFile, Directory, OpenOptions};
+use glommio::io::{Directory, DmaFile, OpenOptions};
 
 use crate::config::{SyncMode, WalConfig};
 use crate::error::{Error, Result};
@@ -48,7 +48,7 @@ pub struct Wal {
     dir: PathBuf,
     shard: u32,
     cfg: WalConfig,
-    file: BufferedFile,
+    file: DmaFile,
     seq: u64,
     pos: u64,
     poisoned: Cell<bool>,
@@ -80,21 +80,28 @@ impl Wal {
         shard: u32,
         seq: u64,
         sync: SyncMode,
-    ) -> Result<(BufferedFile, u64)> {
+    ) -> Result<(DmaFile, u64)> {
         let path = dir.join(segment_name(seq));
         let file = OpenOptions::new()
             .write(true)
             .read(true)
             .create_new(true)
-            .buffered_open(&path)
+            .dma_open(&path)
             .await
             .map_err(|e| {
                 Error::internal(format!("creating WAL segment {}: {e}", path.display()))
             })?;
+        if file.alignment() > record::BLOCK as u64 {
+            return Err(Error::internal(format!(
+                "{}: the device's logical block size ({}) is larger than the WAL block ({})",
+                path.display(),
+                file.alignment(),
+                record::BLOCK
+            )));
+        }
         let mut header = Vec::with_capacity(record::HEADER_LEN);
         record::encode_header(shard, &mut header);
-        let len = header.len() as u64;
-        file.write_at(header, 0)
+        let len = write_blocks(&file, &header, 0)
             .await
             .map_err(|e| Error::internal(format!("writing WAL header {}: {e}", path.display())))?;
         if sync == SyncMode::Batch {
@@ -153,32 +160,21 @@ impl Wal {
 
     /// Writes `buf` (one or more framed records) at the end of the log and makes it durable
     /// according to the sync mode. On failure the WAL is poisoned.
-    pub async fn append(&mut self, buf: Vec<u8>) -> Result<()> {
+    pub async fn append(&mut self, buf: &[u8]) -> Result<()> {
         if self.poisoned.get() {
             return Err(poisoned_error(self.shard));
         }
         if buf.is_empty() {
             return Ok(());
         }
-        let len = buf.len() as u64;
-        match self.file.write_at(buf, self.pos).await {
-            Ok(n) if n as u64 == len => {}
-            Ok(n) => {
-                self.poisoned.set(true);
-                tracing::error!(
-                    shard = self.shard,
-                    wrote = n,
-                    expected = len,
-                    "short WAL write; shard poisoned"
-                );
-                return Err(poisoned_error(self.shard));
-            }
+        let len = match write_blocks(&self.file, buf, self.pos).await {
+            Ok(n) => n,
             Err(e) => {
                 self.poisoned.set(true);
                 tracing::error!(shard = self.shard, error = %e, "WAL write failed; shard poisoned");
                 return Err(poisoned_error(self.shard));
             }
-        }
+        };
         self.pos += len;
         if self.cfg.sync == SyncMode::Batch {
             if let Err(e) = self.file.fdatasync().await {
@@ -224,6 +220,27 @@ impl Wal {
         let _ = self.file.close().await;
         Ok(())
     }
+}
+
+/// Writes `data` at the block-aligned offset `pos`, zero-padded to whole blocks, with direct
+/// I/O (no page-cache copy). Returns the bytes written (a multiple of `record::BLOCK`).
+async fn write_blocks(file: &DmaFile, data: &[u8], pos: u64) -> std::io::Result<u64> {
+    let padded = data.len().div_ceil(record::BLOCK) * record::BLOCK;
+    let mut dma = file.alloc_dma_buffer(padded);
+    let bytes = dma.as_bytes_mut();
+    let (head, tail) = bytes.split_at_mut(data.len());
+    head.copy_from_slice(data);
+    tail.fill(0);
+    let n = file
+        .write_at(dma, pos)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if n != padded {
+        return Err(std::io::Error::other(format!(
+            "short write: {n} of {padded} bytes"
+        )));
+    }
+    Ok(padded as u64)
 }
 
 fn poisoned_error(shard: u32) -> Error {

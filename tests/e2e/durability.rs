@@ -200,8 +200,9 @@ fn corruption_in_the_middle_of_a_segment_refuses_to_start() {
     s.kill();
     let seg = newest_segment(&s);
     let mut bytes = std::fs::read(&seg).unwrap();
-    // Header is 16 bytes, the first frame's len+crc 8 more: flip a payload byte of record 1.
-    let at = 16 + 8 + 5;
+    // The header takes the first 4096-byte block (every write is block-aligned); the first
+    // frame's len+crc are 8 more bytes: flip a payload byte of record 1.
+    let at = 4096 + 8 + 5;
     assert!(bytes.len() > at + 100, "segment too small: {}", bytes.len());
     bytes[at] ^= 0xff;
     std::fs::write(&seg, &bytes).unwrap();
@@ -222,7 +223,7 @@ fn corruption_in_the_middle_of_a_segment_refuses_to_start() {
         err.stderr
     );
     assert!(
-        err.stderr.contains("offset 16"),
+        err.stderr.contains("offset 4096"),
         "stderr lacks the offset: {}",
         err.stderr
     );

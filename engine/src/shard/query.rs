@@ -93,7 +93,7 @@ pub async fn run_read(
                     break;
                 }
                 let end = r.end.min(r.start + CHUNK_ROWS);
-                let times = col.times.get(r.start..end).unwrap_or(&[]).to_vec();
+                let times = col.times.to_vec_range(r.start, end);
                 let values = copy_values(&col.values, r.start, end);
                 after = times.last().copied();
                 ReadChunk {
@@ -160,10 +160,10 @@ fn matches(plan: &ReadPlan, measurement: &[u8], tags: &[(Vec<u8>, Vec<u8>)], fie
 
 fn copy_values(v: &Values, start: usize, end: usize) -> ChunkValues {
     match v {
-        Values::Float(x) => ChunkValues::Float(x.get(start..end).unwrap_or(&[]).to_vec()),
-        Values::Integer(x) => ChunkValues::Integer(x.get(start..end).unwrap_or(&[]).to_vec()),
-        Values::UInteger(x) => ChunkValues::UInteger(x.get(start..end).unwrap_or(&[]).to_vec()),
-        Values::Boolean(x) => ChunkValues::Boolean(x.get(start..end).unwrap_or(&[]).to_vec()),
+        Values::Float(x) => ChunkValues::Float(x.to_vec_range(start, end)),
+        Values::Integer(x) => ChunkValues::Integer(x.to_vec_range(start, end)),
+        Values::UInteger(x) => ChunkValues::UInteger(x.to_vec_range(start, end)),
+        Values::Boolean(x) => ChunkValues::Boolean(x.to_vec_range(start, end)),
         Values::String { .. } => ChunkValues::String(
             (start..end)
                 .map(|i| v.str_at(i).unwrap_or("").to_string())

@@ -14,7 +14,12 @@
 //! | 10     | 2    | reserved, 0                             |
 //! | 12     | 4    | shard id                                |
 //!
-//! Then records, back to back, each framed as:
+//! Every write to a segment (the header, then each group commit) starts on a `BLOCK` (4096-byte)
+//! boundary and is zero-padded to a whole number of blocks, so the log can be written with
+//! direct I/O and a commit never rewrites a block holding acknowledged records. The header thus
+//! occupies the first block; records start at offset 4096.
+//!
+//! Records follow, back to back within a commit, each framed as:
 //!
 //! | size | field                                              |
 //! |-----:|----------------------------------------------------|
@@ -40,6 +45,9 @@
 //! so a reader keeps a `Vec` per segment. This keeps repeated series keys (often 100–200 bytes)
 //! out of the log: a TSBS line costs ~5 bytes of key instead of ~180.
 //!
+//! A frame header of eight zero bytes is padding: the reader continues at the next block
+//! boundary, and the end of the file ends the segment.
+//!
 //! A record whose frame is incomplete or whose CRC does not match is *torn* if nothing valid
 //! follows it in the newest segment (it is truncated on recovery); anywhere else it is
 //! corruption and recovery stops with the file name and offset.
@@ -52,6 +60,8 @@ pub const WAL_MAGIC: &[u8; 8] = b"RFLXWAL\0";
 pub const FORMAT_VERSION: u16 = 1;
 /// Size of the segment header.
 pub const HEADER_LEN: usize = 16;
+/// Alignment and padding unit of every write (and offset of the first record).
+pub const BLOCK: usize = 4096;
 /// Size of a record frame header (len + crc).
 pub const FRAME_LEN: usize = 8;
 /// Largest payload a record may declare; larger means corruption.
@@ -163,6 +173,11 @@ pub enum Frame<'a> {
     Record { payload: &'a [u8], next: usize },
     /// Clean end of data.
     End,
+    /// Zero padding: continue at `next` (the next block boundary).
+    Padding {
+        /// Where the next frame may start.
+        next: usize,
+    },
     /// An incomplete or corrupt frame at this offset.
     Bad(&'static str),
 }
@@ -177,9 +192,13 @@ pub fn read_frame(buf: &[u8], at: usize) -> Frame<'_> {
     };
     let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
     let crc = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-    if len == 0 && crc == 0 && buf[at..].iter().all(|b| *b == 0) {
-        // Zero-filled tail (preallocation or a torn page): no more records.
-        return Frame::End;
+    if len == 0 && crc == 0 {
+        let next = (at / BLOCK + 1) * BLOCK;
+        return if next >= buf.len() {
+            Frame::End
+        } else {
+            Frame::Padding { next }
+        };
     }
     if len > MAX_RECORD_LEN {
         return Frame::Bad("record length out of range");

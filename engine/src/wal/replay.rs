@@ -87,6 +87,7 @@ where
         let mut at = record::HEADER_LEN;
         loop {
             match record::read_frame(&buf, at) {
+                Frame::Padding { next } => at = next,
                 Frame::Record { payload, next } => {
                     on_record(seq, payload).map_err(|e| {
                         Error::internal(format!(
