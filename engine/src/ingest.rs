@@ -18,6 +18,7 @@ use crate::line_protocol::{self as lp, EscapeKind, LineSpan, ScanError, Span};
 use crate::model::{BucketId, Precision, ShardId};
 use crate::placement::ShardMap;
 use crate::schema::{type_key, FieldTypes, TypeCache};
+use crate::shard::SeriesKeys;
 
 /// Longest line text quoted back in an error message.
 const MAX_QUOTED_LINE: usize = 1024;
@@ -31,6 +32,8 @@ pub struct Partitioned {
     pub body: Bytes,
     /// Lines per shard (index = shard id); empty vectors for shards not involved.
     pub per_shard: Vec<Vec<LineSpan>>,
+    /// Series keys per shard, parallel to `per_shard`.
+    pub keys: Vec<SeriesKeys>,
     /// Points accepted.
     pub accepted: u64,
     /// Points dropped (type conflicts, fields named `time`).
@@ -51,6 +54,8 @@ pub struct Ingest {
     tkey: Vec<u8>,
     meas: Vec<u8>,
     fkey: Vec<u8>,
+    sig: Vec<u8>,
+    last_ok_sig: Vec<u8>,
 }
 
 impl Ingest {
@@ -66,12 +71,73 @@ impl Ingest {
             tkey: Vec::new(),
             meas: Vec::new(),
             fkey: Vec::new(),
+            sig: Vec::new(),
+            last_ok_sig: Vec::new(),
         }
     }
 
     /// The per-core type cache (bucket deletion clears it).
     pub fn types_mut(&mut self) -> &mut TypeCache {
+        self.last_ok_sig.clear();
         &mut self.types
+    }
+
+    /// Checks the field types of `line` (whose shape is in `self.sig`) against the registry.
+    /// Returns false if the point must be dropped (counted, first reason kept).
+    fn check_types(
+        &mut self,
+        bucket: BucketId,
+        body: &[u8],
+        line: &LineSpan,
+        dropped: &mut u64,
+        drop_reason: &mut Option<String>,
+    ) -> bool {
+        let raw_meas = line.measurement.slice(body);
+        let mut saw_time = false;
+        self.meas.clear();
+        lp::unescape_into(raw_meas, EscapeKind::Measurement, &mut self.meas);
+        let mut ok_fields = 0usize;
+        let mut conflict: Option<String> = None;
+        for (fk, ty) in lp::field_types(body, line) {
+            self.fkey.clear();
+            lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
+            if self.fkey == b"time" {
+                saw_time = true;
+                if conflict.is_none() {
+                    conflict = Some(format!(
+                        "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                        String::from_utf8_lossy(&self.meas)
+                    ));
+                }
+                continue;
+            }
+            type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
+            match self.types.check(&self.tkey, ty) {
+                Ok(()) => ok_fields += 1,
+                Err(existing) => {
+                    conflict = Some(format!(
+                        "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
+                        String::from_utf8_lossy(&self.fkey),
+                        String::from_utf8_lossy(&self.meas),
+                        ty.influx_name(),
+                        existing.influx_name()
+                    ));
+                    ok_fields = 0;
+                    break;
+                }
+            }
+        }
+        if ok_fields == 0 {
+            *dropped += 1;
+            if drop_reason.is_none() {
+                *drop_reason = conflict;
+            }
+            return false;
+        }
+        if !saw_time {
+            std::mem::swap(&mut self.sig, &mut self.last_ok_sig);
+        }
+        true
     }
 
     /// Validates `body` and splits it by shard. `now` is the server time in ns.
@@ -87,67 +153,51 @@ impl Ingest {
             return Err(scan_error(&body, &self.errors));
         }
         let default_ts = precision.truncate(now);
-        let mut per_shard: Vec<Vec<LineSpan>> =
-            (0..self.map.shards()).map(|_| Vec::new()).collect();
+        let n = self.map.shards();
+        let guess = self.lines.len() / n + 1;
+        let mut per_shard: Vec<Vec<LineSpan>> = (0..n).map(|_| Vec::with_capacity(guess)).collect();
+        let mut keys: Vec<SeriesKeys> = (0..n).map(|_| SeriesKeys::default()).collect();
         let mut accepted = 0u64;
         let mut dropped = 0u64;
         let mut drop_reason = None;
-        for line in self.lines.iter_mut() {
+        let mut lines = std::mem::take(&mut self.lines);
+        for line in lines.iter_mut() {
             if line.timestamp.is_none() {
                 line.timestamp = Some(default_ts);
             }
-            // Field type checks against the registry.
+            // Field type checks against the registry. Fast path: a line with exactly the same
+            // bucket, measurement, field keys and types as the last line that passed needs no
+            // lookups (the registry only ever adds types, so a passing shape keeps passing).
             let raw_meas = line.measurement.slice(&body);
-            self.meas.clear();
-            lp::unescape_into(raw_meas, EscapeKind::Measurement, &mut self.meas);
-            let mut ok_fields = 0usize;
-            let mut conflict: Option<String> = None;
+            self.sig.clear();
+            self.sig.extend_from_slice(&bucket.0.to_le_bytes());
+            self.sig
+                .extend_from_slice(&(raw_meas.len() as u32).to_le_bytes());
+            self.sig.extend_from_slice(raw_meas);
             for (fk, ty) in lp::field_types(&body, line) {
-                self.fkey.clear();
-                lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
-                if self.fkey == b"time" {
-                    if conflict.is_none() {
-                        conflict = Some(format!(
-                            "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
-                            String::from_utf8_lossy(&self.meas)
-                        ));
-                    }
-                    continue;
-                }
-                type_key(bucket, &self.meas, &self.fkey, &mut self.tkey);
-                match self.types.check(&self.tkey, ty) {
-                    Ok(()) => ok_fields += 1,
-                    Err(existing) => {
-                        conflict = Some(format!(
-                            "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
-                            String::from_utf8_lossy(&self.fkey),
-                            String::from_utf8_lossy(&self.meas),
-                            ty.influx_name(),
-                            existing.influx_name()
-                        ));
-                        ok_fields = 0;
-                        break;
-                    }
-                }
+                self.sig.push(ty as u8);
+                self.sig.extend_from_slice(&(fk.len() as u32).to_le_bytes());
+                self.sig.extend_from_slice(fk);
             }
-            if ok_fields == 0 {
-                dropped += 1;
-                if drop_reason.is_none() {
-                    drop_reason = conflict;
-                }
+            if self.sig != self.last_ok_sig
+                && !self.check_types(bucket, &body, line, &mut dropped, &mut drop_reason)
+            {
                 continue;
             }
             lp::write_series_key(&body, line, &mut self.tag_scratch, &mut self.key);
             let shard: ShardId = self.map.shard_for(bucket, &self.key);
-            if let Some(v) = per_shard.get_mut(shard) {
+            if let (Some(v), Some(k)) = (per_shard.get_mut(shard), keys.get_mut(shard)) {
                 v.push(*line);
+                k.push(&self.key);
                 accepted += 1;
             }
         }
+        self.lines = lines;
         Ok(Partitioned {
             bucket,
             body,
             per_shard,
+            keys,
             accepted,
             dropped,
             drop_reason,

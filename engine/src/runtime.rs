@@ -345,7 +345,7 @@ impl ShardContext {
             .borrow_mut()
             .partition(bucket, precision, body, now)?;
         let mut waits: Vec<OneshotReceiver<Result<WriteAck>>> = Vec::new();
-        for (shard, lines) in parts.per_shard.into_iter().enumerate() {
+        for (shard, (lines, keys)) in parts.per_shard.into_iter().zip(parts.keys).enumerate() {
             if lines.is_empty() {
                 continue;
             }
@@ -353,6 +353,7 @@ impl ShardContext {
                 bucket,
                 body: parts.body.clone(),
                 lines,
+                keys,
             };
             if shard == self.inner.id {
                 waits.push(self.inner.shard.submit(batch));

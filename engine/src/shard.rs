@@ -40,6 +40,44 @@ use crate::storage::{AppendOutcome, Head, ValueRef};
 use crate::wal::record::{self, SeriesRef, WriteRecordBuilder};
 use crate::wal::{replay, Wal};
 
+/// Canonical series keys of a batch's lines, computed once by the coordinator (which needs
+/// them for placement) so the owning shard does not rebuild them: one byte arena plus end
+/// offsets, two allocations per shard per request.
+#[derive(Debug, Default, Clone)]
+pub struct SeriesKeys {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl SeriesKeys {
+    /// Appends a key.
+    pub fn push(&mut self, key: &[u8]) {
+        self.bytes.extend_from_slice(key);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    /// Key `i`.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            *self.ends.get(i - 1)? as usize
+        };
+        self.bytes.get(start..end)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
 /// The lines of one write request that one shard owns.
 #[derive(Debug)]
 pub struct WriteBatch {
@@ -49,6 +87,28 @@ pub struct WriteBatch {
     pub body: Bytes,
     /// Validated lines with resolved timestamps.
     pub lines: Vec<LineSpan>,
+    /// The canonical series key of each line (`keys.get(i)` belongs to `lines[i]`).
+    pub keys: SeriesKeys,
+}
+
+impl WriteBatch {
+    /// Builds a batch, computing the series keys (tests and tools; the write path gets the keys
+    /// from `ingest`).
+    pub fn from_lines(bucket: BucketId, body: Bytes, lines: Vec<LineSpan>) -> Self {
+        let mut keys = SeriesKeys::default();
+        let mut scratch = Vec::new();
+        let mut key = Vec::new();
+        for line in &lines {
+            lp::write_series_key(&body, line, &mut scratch, &mut key);
+            keys.push(&key);
+        }
+        WriteBatch {
+            bucket,
+            body,
+            lines,
+            keys,
+        }
+    }
 }
 
 /// A shard's answer to a write.
@@ -295,12 +355,18 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
             for p in &batch {
                 let b = &p.batch;
                 let mut rec = WriteRecordBuilder::begin(&mut buf, b.bucket);
-                for line in &b.lines {
-                    lp::write_series_key(&b.body, line, &mut st.tag_scratch, &mut st.key);
-                    let sid = st.index.resolve_or_insert(b.bucket, &st.key);
+                for (i, line) in b.lines.iter().enumerate() {
+                    let key: &[u8] = match b.keys.get(i) {
+                        Some(k) => k,
+                        None => {
+                            lp::write_series_key(&b.body, line, &mut st.tag_scratch, &mut st.key);
+                            &st.key
+                        }
+                    };
+                    let sid = st.index.resolve_or_insert(b.bucket, key);
                     sids.push(sid);
                     let ts = line.timestamp.unwrap_or(0);
-                    let series = wal.series_ref(sid.0, &st.key);
+                    let series = wal.series_ref(sid.0, key);
                     rec.push(&mut buf, ts, series, line.fields.slice(&b.body));
                 }
                 rec.finish(&mut buf);

@@ -30,11 +30,7 @@ fn batch(body: &'static str) -> WriteBatch {
     let mut errors = Vec::new();
     lp::scan(&body, Precision::Nanoseconds, &mut lines, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
-    WriteBatch {
-        bucket: BucketId(1),
-        body,
-        lines,
-    }
+    WriteBatch::from_lines(BucketId(1), body, lines)
 }
 
 async fn read_all(shard: std::rc::Rc<Shard>, pred: Predicate) -> Vec<ReadChunk> {
