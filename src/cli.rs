@@ -151,14 +151,18 @@ impl ServeArgs {
         let bind = parse_bind(
             &pick(&self.http_bind_address, "http-bind-address").unwrap_or_else(|| ":8086".into()),
         )?;
+        let home = || {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+        };
         let engine_path = match pick(&self.engine_path, "engine-path") {
-            Some(p) => PathBuf::from(p),
-            None => {
-                let home = std::env::var_os("HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("."));
-                home.join(".ringflux")
-            }
+            Some(p) if p == "~" => home(),
+            Some(p) => match p.strip_prefix("~/") {
+                Some(rest) => home().join(rest),
+                None => PathBuf::from(p),
+            },
+            None => home().join(".ringflux"),
         };
         let shards = match pick(&self.shards, "shards") {
             Some(s) => s
@@ -239,7 +243,18 @@ mod tests {
         let text = std::fs::read_to_string(path).unwrap();
         let table: BTreeMap<String, toml::Value> = toml::from_str(&text).unwrap();
         for k in KEYS {
-            assert!(table.contains_key(*k), "example toml lacks {k}");
+            // Every key is documented; keys whose default is computed (shards) are commented.
+            let documented = text.lines().any(|l| {
+                l.trim_start_matches(['#', ' '])
+                    .starts_with(&format!("{k} ="))
+            });
+            assert!(documented, "example toml lacks {k}");
+        }
+        for k in table.keys() {
+            assert!(
+                KEYS.contains(&k.as_str()),
+                "example toml has unknown key {k}"
+            );
         }
         let args = ServeArgs {
             config: Some(path.into()),
@@ -248,6 +263,13 @@ mod tests {
         let cfg = args.resolve().unwrap();
         assert_eq!(cfg.http.max_body_size, 25_000_000);
         assert_eq!(cfg.engine.wal.sync, SyncMode::Batch);
+        // `~/` is expanded like a shell would.
+        assert!(
+            !cfg.engine.engine_path.starts_with("~"),
+            "{:?}",
+            cfg.engine.engine_path
+        );
+        assert!(cfg.engine.engine_path.ends_with(".ringflux"));
     }
 
     #[test]
