@@ -421,7 +421,7 @@ impl ShardState {
             timestamp: Some(ts),
         };
         let mut stored = 0;
-        for (fk, fv) in lp::fields(body, &line) {
+        for (hint, (fk, fv)) in lp::fields(body, &line).enumerate() {
             let key: &[u8] = if lp::has_escapes(fk) {
                 self.fkey.clear();
                 lp::unescape_into(fk, EscapeKind::Key, &mut self.fkey);
@@ -447,7 +447,7 @@ impl ShardState {
                     }
                 }
             };
-            match self.head.append(sid, key, ts, v) {
+            match self.head.append(sid, key, hint, ts, v) {
                 AppendOutcome::Stored => stored += 1,
                 AppendOutcome::TypeConflict(existing) => {
                     tracing::warn!(

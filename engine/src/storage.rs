@@ -288,10 +288,14 @@ impl Head {
     }
 
     /// Appends one field value of a series (last write wins on equal timestamps).
+    ///
+    /// `hint` is the field's position in its line: fields usually arrive in the same order
+    /// every time, so the column at that index is tried before searching.
     pub fn append(
         &mut self,
         series: SeriesId,
         field: &[u8],
+        hint: usize,
         ts: i64,
         v: ValueRef<'_>,
     ) -> AppendOutcome {
@@ -303,7 +307,13 @@ impl Head {
         let Some(sd) = self.series.get_mut(sid) else {
             return AppendOutcome::TypeConflict(v.field_type());
         };
-        let pos = match sd.columns.iter().position(|c| &*c.name == field) {
+        let hinted = sd.columns.get(hint).is_some_and(|c| &*c.name == field);
+        let found = if hinted {
+            Some(hint)
+        } else {
+            sd.columns.iter().position(|c| &*c.name == field)
+        };
+        let pos = match found {
             Some(p) => p,
             None => {
                 sd.columns.push(Column::new(field, v.field_type()));
@@ -358,10 +368,10 @@ mod tests {
     #[test]
     fn last_write_wins_on_equal_timestamps() {
         let mut h = Head::new();
-        h.append(0, b"v", 10, ValueRef::Float(1.0));
-        h.append(0, b"v", 5, ValueRef::Float(2.0));
-        h.append(0, b"v", 10, ValueRef::Float(3.0));
-        h.append(0, b"v", 5, ValueRef::Float(4.0));
+        h.append(0, b"v", 0, 10, ValueRef::Float(1.0));
+        h.append(0, b"v", 0, 5, ValueRef::Float(2.0));
+        h.append(0, b"v", 0, 10, ValueRef::Float(3.0));
+        h.append(0, b"v", 0, 5, ValueRef::Float(4.0));
         let col = &mut h.series_mut(0).unwrap().columns[0];
         col.normalize();
         assert_eq!(col.times.iter().collect::<Vec<_>>(), vec![5, 10]);
@@ -374,8 +384,8 @@ mod tests {
     #[test]
     fn in_order_duplicate_overwrites_in_place() {
         let mut h = Head::new();
-        h.append(0, b"s", 1, ValueRef::String(b"a"));
-        h.append(0, b"s", 1, ValueRef::String(b"bb"));
+        h.append(0, b"s", 0, 1, ValueRef::String(b"a"));
+        h.append(0, b"s", 0, 1, ValueRef::String(b"bb"));
         let col = &h.series(0).unwrap().columns[0];
         assert_eq!(col.times.iter().collect::<Vec<_>>(), vec![1]);
         assert_eq!(col.values.str_at(0), Some("bb"));
@@ -385,11 +395,11 @@ mod tests {
     fn type_conflict_is_rejected() {
         let mut h = Head::new();
         assert_eq!(
-            h.append(0, b"v", 1, ValueRef::Float(1.0)),
+            h.append(0, b"v", 0, 1, ValueRef::Float(1.0)),
             AppendOutcome::Stored
         );
         assert_eq!(
-            h.append(0, b"v", 2, ValueRef::Integer(1)),
+            h.append(0, b"v", 0, 2, ValueRef::Integer(1)),
             AppendOutcome::TypeConflict(FieldType::Float)
         );
     }
@@ -398,7 +408,7 @@ mod tests {
     fn range_is_half_open() {
         let mut h = Head::new();
         for t in [1, 2, 3, 4] {
-            h.append(0, b"v", t, ValueRef::Boolean(true));
+            h.append(0, b"v", 0, t, ValueRef::Boolean(true));
         }
         let col = &h.series(0).unwrap().columns[0];
         assert_eq!(col.range(2, 4), 1..3);
