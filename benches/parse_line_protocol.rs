@@ -29,58 +29,20 @@ impl XorShift {
 
 const LINES: usize = 10_000;
 
+/// TSBS cpu-only lines from the load generator's deterministic generator (one source of
+/// TSBS data for the bench and `ringflux-loadtest`).
 fn tsbs_cpu(lines: usize) -> Vec<u8> {
-    let mut rng = XorShift(0x7355_0001);
-    let regions = [
-        "us-east-1",
-        "us-west-1",
-        "us-west-2",
-        "eu-west-1",
-        "eu-central-1",
-        "ap-southeast-1",
-    ];
-    let fields = [
-        "usage_user",
-        "usage_system",
-        "usage_idle",
-        "usage_nice",
-        "usage_iowait",
-        "usage_irq",
-        "usage_softirq",
-        "usage_steal",
-        "usage_guest",
-        "usage_guest_nice",
-    ];
-    let mut out = Vec::new();
-    let mut ts = 1_451_606_400_000_000_000i64;
-    for i in 0..lines {
-        let host = i % 100;
-        let region = regions[host % regions.len()];
-        out.extend_from_slice(
-            format!(
-                "cpu,hostname=host_{host},region={region},datacenter={region}{},rack={},os=Ubuntu{},arch=x{},team={},service={},service_version={},service_environment={} ",
-                ["a", "b", "c"][host % 3],
-                rng.below(100),
-                ["16.04LTS", "16.10", "15.10"][host % 3],
-                ["64", "86"][host % 2],
-                ["SF", "NYC", "LON", "CHI"][host % 4],
-                rng.below(20),
-                rng.below(2),
-                ["production", "staging", "test"][host % 3],
-            )
-            .as_bytes(),
-        );
-        for (j, f) in fields.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            let v = rng.below(100_000) as f64 / 1000.0;
-            out.extend_from_slice(format!("{f}={v}").as_bytes());
-        }
-        out.extend_from_slice(format!(" {ts}\n").as_bytes());
-        ts += 10_000_000_000;
-    }
-    out
+    use ringflux_loadtest::generate::{GenConfig, Generator, Precision as GenPrecision};
+    use ringflux_loadtest::spec::DataSpec;
+    let cfg = GenConfig {
+        hosts: 100,
+        seed: 0x7355_0001,
+        precision: GenPrecision::Ns,
+        start_unix_s: 1_451_606_400,
+    };
+    Generator::new(&DataSpec::tsbs_cpu(), cfg)
+        .and_then(|mut g| g.lines(lines))
+        .unwrap_or_default()
 }
 
 fn mixed(lines: usize) -> Vec<u8> {

@@ -327,9 +327,18 @@ impl<'a> Parser<'a> {
             TokenKind::Exists => UnaryOp::Exists,
             _ => return self.compare(),
         };
+        self.prefix_unary(op, Self::not)
+    }
+
+    /// Parses a prefix operator (already matched as `op`) and its operand with `operand`.
+    fn prefix_unary(
+        &mut self,
+        op: UnaryOp,
+        operand: fn(&mut Self) -> Result<Expr, PlanError>,
+    ) -> Result<Expr, PlanError> {
         let start = self.bump().span;
         self.enter()?;
-        let arg = self.not();
+        let arg = operand(self);
         self.depth -= 1;
         let arg = arg?;
         let span = start.to(arg.span);
@@ -421,19 +430,7 @@ impl<'a> Parser<'a> {
             TokenKind::Plus => UnaryOp::Plus,
             _ => return self.postfix(),
         };
-        let start = self.bump().span;
-        self.enter()?;
-        let arg = self.unary();
-        self.depth -= 1;
-        let arg = arg?;
-        let span = start.to(arg.span);
-        Ok(Expr {
-            kind: ExprKind::Unary {
-                op,
-                arg: Box::new(arg),
-            },
-            span,
-        })
+        self.prefix_unary(op, Self::unary)
     }
 
     fn postfix(&mut self) -> Result<Expr, PlanError> {
