@@ -36,6 +36,9 @@ pub mod shard;
 pub mod storage;
 pub mod wal;
 
+#[cfg(test)]
+mod testing;
+
 pub use config::EngineConfig;
 pub use error::{Error, ErrorKind, Result};
 pub use runtime::{Engine, EngineShared, ShardContext, WriteSummary};

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use glommio::LocalExecutorBuilder;
 
 use super::query::{run_read, ChunkValues, ReadChunk};
 use super::{Shard, WriteBatch};
@@ -14,6 +13,7 @@ use crate::mesh::reply::stream;
 use crate::model::{BucketId, Precision};
 use crate::query::plan::{CmpOp, Predicate, ReadPlan};
 use crate::schema::FieldTypes;
+use crate::testing::on_executor;
 
 fn cfg(dir: &std::path::Path) -> EngineConfig {
     EngineConfig {
@@ -51,18 +51,6 @@ async fn read_all(shard: std::rc::Rc<Shard>, pred: Predicate) -> Vec<ReadChunk> 
         out.push(c.unwrap());
     }
     out
-}
-
-fn on_executor<F, T>(f: impl FnOnce() -> F + Send + 'static) -> T
-where
-    F: std::future::Future<Output = T> + 'static,
-    T: Send + 'static,
-{
-    LocalExecutorBuilder::default()
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap()
 }
 
 #[test]

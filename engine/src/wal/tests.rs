@@ -4,24 +4,11 @@
 
 use std::path::Path;
 
-use glommio::LocalExecutorBuilder;
-
 use super::record::{self, Frame, SeriesRef, WriteRecordBuilder};
 use super::{replay, segment_name, Wal};
 use crate::config::WalConfig;
 use crate::model::BucketId;
-
-fn block_on<F, T>(fut: impl FnOnce() -> F + Send + 'static) -> T
-where
-    F: std::future::Future<Output = T> + 'static,
-    T: Send + 'static,
-{
-    LocalExecutorBuilder::default()
-        .spawn(fut)
-        .unwrap()
-        .join()
-        .unwrap()
-}
+use crate::testing::on_executor;
 
 fn record_bytes(bucket: u64, n: u32) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -41,7 +28,7 @@ fn record_bytes(bucket: u64, n: u32) -> Vec<u8> {
 
 fn collect(dir: &Path) -> Result<(Vec<(u64, u32)>, replay::ReplayStats), crate::Error> {
     let dir = dir.to_path_buf();
-    block_on(move || async move {
+    on_executor(move || async move {
         let mut got = Vec::new();
         let stats = replay::replay(&dir, |_seq, payload| {
             let r = record::decode_write(payload).map_err(|e| crate::Error::internal(e.0))?;
@@ -112,7 +99,7 @@ fn header_is_checked() {
 
 fn write_segment(dir: &Path, records: Vec<Vec<u8>>, cfg: WalConfig) {
     let dir = dir.to_path_buf();
-    block_on(move || async move {
+    on_executor(move || async move {
         let mut wal = Wal::create(&dir, 0, 0, cfg).await.unwrap();
         for r in records {
             wal.append(&r).await.unwrap();
@@ -204,7 +191,7 @@ fn corruption_in_an_older_segment_is_fatal_even_at_its_tail() {
     write_segment(dir.path(), vec![record_bytes(1, 3)], WalConfig::default());
     // Make a second, newer segment so segment 0 is not the newest.
     let d2 = dir.path().to_path_buf();
-    block_on(move || async move {
+    on_executor(move || async move {
         let mut wal = Wal::create(&d2, 0, 1, WalConfig::default()).await.unwrap();
         wal.append(&record_bytes(2, 1)).await.unwrap();
         wal.close().await.unwrap();
@@ -238,7 +225,7 @@ fn rotation_creates_new_segments_and_replays_all() {
 fn poisoned_wal_refuses_appends() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
-    let err = block_on(move || async move {
+    let err = on_executor(move || async move {
         let mut wal = Wal::create(&d, 0, 0, WalConfig::default()).await.unwrap();
         wal.poison();
         wal.append(&record_bytes(1, 1)).await.unwrap_err()
