@@ -2,7 +2,7 @@
 //! that decompresses past the cap; bodies of exactly the cap are accepted.
 
 use crate::http::{self, Body};
-use crate::server::{csv_rows, TestServer, BUCKET, ORG, TOKEN};
+use crate::server::{csv_rows, TestServer, BUCKET, ORG};
 use crate::write_v2::gzip;
 
 const CAP: usize = 1000;
@@ -18,14 +18,9 @@ fn body_of_len(measurement: &str, len: usize) -> Vec<u8> {
 }
 
 fn post(s: &TestServer, headers: &[(&str, &str)], body: Body) -> http::Response {
-    let tok = format!("Token {TOKEN}");
-    let mut h = vec![("Authorization", tok.as_str())];
-    h.extend_from_slice(headers);
-    http::request(
-        s.addr(),
-        "POST",
+    s.post_authed(
         &format!("/api/v2/write?org={ORG}&bucket={BUCKET}"),
-        &h,
+        headers,
         body,
     )
 }

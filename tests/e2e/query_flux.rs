@@ -35,16 +35,7 @@ fn crlf(lines: &[&str]) -> String {
 }
 
 fn post_query(s: &TestServer, headers: &[(&str, &str)], body: impl Into<Body>) -> http::Response {
-    let tok = format!("Token {TOKEN}");
-    let mut h = vec![("Authorization", tok.as_str())];
-    h.extend_from_slice(headers);
-    http::request(
-        s.addr(),
-        "POST",
-        &format!("/api/v2/query?org={ORG}"),
-        &h,
-        body,
-    )
+    s.post_authed(&format!("/api/v2/query?org={ORG}"), headers, body)
 }
 
 #[test]

@@ -270,6 +270,19 @@ impl TestServer {
         Client::new(self.addr())
     }
 
+    /// POSTs `body` to `path` with the test token and extra `headers`.
+    pub(crate) fn post_authed(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Response {
+        let tok = format!("Token {TOKEN}");
+        let mut h = vec![("Authorization", tok.as_str())];
+        h.extend_from_slice(headers);
+        http::request(self.addr(), "POST", path, &h, body.into())
+    }
+
     /// Writes `lp` to the test bucket with precision `ns`.
     pub(crate) fn write(&self, lp: &str) -> Response {
         self.write_precision(lp, "ns")
