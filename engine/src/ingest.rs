@@ -155,7 +155,12 @@ impl Ingest {
         let n = self.map.shards();
         let guess = self.lines.len() / n + 1;
         let mut per_shard: Vec<Vec<LineSpan>> = (0..n).map(|_| Vec::with_capacity(guess)).collect();
-        let mut keys: Vec<SeriesKeys> = (0..n).map(|_| SeriesKeys::default()).collect();
+        // Sized so that a request allocates a fixed number of buffers whatever its line count
+        // (keys are never longer than the lines they come from, escapes aside).
+        let key_bytes = body.len() / n + 1024;
+        let mut keys: Vec<SeriesKeys> = (0..n)
+            .map(|_| SeriesKeys::with_capacity(guess, key_bytes))
+            .collect();
         let mut accepted = 0u64;
         let mut dropped = 0u64;
         let mut drop_reason = None;

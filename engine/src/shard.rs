@@ -50,6 +50,14 @@ pub struct SeriesKeys {
 }
 
 impl SeriesKeys {
+    /// Room for `keys` keys totalling `bytes` bytes.
+    pub fn with_capacity(keys: usize, bytes: usize) -> Self {
+        SeriesKeys {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(keys),
+        }
+    }
+
     /// Appends a key.
     pub fn push(&mut self, key: &[u8]) {
         self.bytes.extend_from_slice(key);
