@@ -44,6 +44,7 @@
 //! | `0x10` | timestamps  | RLE: `first:i64`, `delta:zvarint`                            |
 //! | `0x11` | timestamps  | delta-of-delta: `first:i64`, simple8b of `zigzag(dod)` × (count−1) |
 //! | `0x20` | floats      | Gorilla XOR bit stream                                       |
+//! | `0x21` | floats      | decimal: `scale:u8`, simple8b of `zigzag(delta(m))` × count  |
 //! | `0x30` | integers    | RLE: `first:i64`, `delta:zvarint`                            |
 //! | `0x31` | integers    | delta: simple8b of `zigzag(delta)` × count                   |
 //! | `0x40` | unsigned    | as `0x30`, on the two's-complement reinterpretation `u as i64` |
@@ -89,6 +90,12 @@
 //!   as it); else `11` + `leading:5` (leading zeros, capped at 31) + `len:6` (meaningful bit
 //!   count, 64 written as 0) + the `len` meaningful bits, which becomes the new window
 //!   (`trailing = 64 − leading − len`). The final byte is padded with zero bits.
+//! - **Decimal floats** (`0x21`): every value is `m[i] as f64 / 10^scale` (IEEE division,
+//!   `10^scale` from an exact table, `scale <= 9`), with integers `m[i]` stored like `0x31`
+//!   (simple8b of `zigzag(m[i] − m[i−1])`, `m[-1] = 0`). The encoder uses it only when that
+//!   expression reproduces every value's bits exactly (so never for NaN, ±Inf or -0.0) and the
+//!   block comes out smaller than Gorilla's; values with few decimals (sensor readings,
+//!   percentages) then cost 1–2 bytes instead of ~7.
 //! - **Booleans** (`0x50`): value `i` is bit `i % 8` (least significant first) of byte `i / 8`;
 //!   exactly `ceil(count/8)` bytes; padding bits are zero.
 //! - **Strings** (`0x60`): `count` varint byte lengths (uncompressed), then
@@ -109,6 +116,7 @@ pub const MAX_STRING_BYTES: u64 = 64 << 20;
 const TAG_TS_RLE: u8 = 0x10;
 const TAG_TS_DOD: u8 = 0x11;
 const TAG_FLOAT_GORILLA: u8 = 0x20;
+const TAG_FLOAT_DECIMAL: u8 = 0x21;
 const TAG_INT_RLE: u8 = 0x30;
 const TAG_INT_DELTA: u8 = 0x31;
 const TAG_UINT_RLE: u8 = 0x40;
@@ -259,9 +267,62 @@ pub fn decode_timestamps(block: &[u8]) -> Result<Vec<i64>, EncodingError> {
     }
 }
 
-/// Appends a Gorilla-XOR float block for `values` to `out`.
+/// Appends a float block for `values` to `out`: the decimal form if every value is exactly a
+/// decimal with at most 9 fraction digits and that is smaller, else Gorilla XOR.
 pub fn encode_floats(values: &[f64], out: &mut Vec<u8>) -> Result<(), EncodingError> {
     let count = check_count(values.len())?;
+    let start = out.len();
+    encode_gorilla(values, count, out);
+    if let Some((scale, mantissas)) = decimal_form(values) {
+        let mut decimal = Vec::new();
+        let dstart = begin_block(&mut decimal, TAG_FLOAT_DECIMAL, count);
+        decimal.push(scale);
+        s8b_encode(&zigzag_deltas(&mantissas), &mut decimal);
+        finish_block(&mut decimal, dstart);
+        if decimal.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&decimal);
+        }
+    }
+    Ok(())
+}
+
+/// Exact powers of ten for the decimal float form.
+const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// The smallest scale and the integers `m` with `m as f64 / 10^scale == v` bit for bit for
+/// every value, if any (and if there are values at all).
+fn decimal_form(values: &[f64]) -> Option<(u8, Vec<i64>)> {
+    if values.is_empty() {
+        return None;
+    }
+    'scale: for (scale, &p) in POW10.iter().enumerate() {
+        let mut mantissas = Vec::with_capacity(values.len());
+        for &v in values {
+            let m = (v * p).round() as i64;
+            if (m as f64 / p).to_bits() != v.to_bits() {
+                continue 'scale;
+            }
+            mantissas.push(m);
+        }
+        return Some((scale as u8, mantissas));
+    }
+    None
+}
+
+fn zigzag_deltas(values: &[i64]) -> Vec<u64> {
+    let mut prev = 0i64;
+    values
+        .iter()
+        .map(|&v| {
+            let d = v.wrapping_sub(prev);
+            prev = v;
+            zigzag(d)
+        })
+        .collect()
+}
+
+fn encode_gorilla(values: &[f64], count: u32, out: &mut Vec<u8>) {
     let start = begin_block(out, TAG_FLOAT_GORILLA, count);
     if let Some((first, rest)) = values.split_first() {
         let mut w = BitWriter::new(out);
@@ -296,12 +357,29 @@ pub fn encode_floats(values: &[f64], out: &mut Vec<u8>) -> Result<(), EncodingEr
         w.finish();
     }
     finish_block(out, start);
-    Ok(())
 }
 
 /// Decodes a float block.
 pub fn decode_floats(block: &[u8]) -> Result<Vec<f64>, EncodingError> {
     let b = open_block(block)?;
+    if b.tag == TAG_FLOAT_DECIMAL {
+        if b.count == 0 {
+            return empty(&b);
+        }
+        let scale = b.payload.first().copied().unwrap_or(u8::MAX);
+        let p = *POW10.get(scale as usize).ok_or(EncodingError::Malformed {
+            at: HEADER,
+            reason: "decimal float scale above 9",
+        })?;
+        let rest = b.payload.get(1..).unwrap_or_default();
+        let mut out = Vec::with_capacity(capacity(b.count, rest.len(), 30));
+        let mut m = 0i64;
+        s8b_decode(rest, HEADER + 1, b.count, |z| {
+            m = m.wrapping_add(unzigzag(z));
+            out.push(m as f64 / p);
+        })?;
+        return Ok(out);
+    }
     if b.tag != TAG_FLOAT_GORILLA {
         return Err(tag_error(b.tag, "float"));
     }
@@ -568,7 +646,9 @@ fn array4(bytes: &[u8], at: usize) -> Result<[u8; 4], EncodingError> {
     bytes
         .get(..4)
         .and_then(|b| b.try_into().ok())
-        .ok_or(EncodingError::Truncated { at: at + bytes.len() })
+        .ok_or(EncodingError::Truncated {
+            at: at + bytes.len(),
+        })
 }
 
 /// The empty result for a `count == 0` block, whose payload must be empty.
@@ -585,8 +665,8 @@ fn empty<T>(b: &Block<'_>) -> Result<Vec<T>, EncodingError> {
 
 fn tag_error(tag: u8, expected: &'static str) -> EncodingError {
     match tag {
-        TAG_TS_RLE | TAG_TS_DOD | TAG_FLOAT_GORILLA | TAG_INT_RLE | TAG_INT_DELTA
-        | TAG_UINT_RLE | TAG_UINT_DELTA | TAG_BOOL_PACKED | TAG_STRING_LZ4 => {
+        TAG_TS_RLE | TAG_TS_DOD | TAG_FLOAT_GORILLA | TAG_FLOAT_DECIMAL | TAG_INT_RLE
+        | TAG_INT_DELTA | TAG_UINT_RLE | TAG_UINT_DELTA | TAG_BOOL_PACKED | TAG_STRING_LZ4 => {
             EncodingError::WrongType { tag, expected }
         }
         _ => EncodingError::UnknownTag(tag),
@@ -656,16 +736,7 @@ fn encode_int_like(
         return Ok(());
     }
     let start = begin_block(out, delta_tag, count);
-    let mut prev = 0i64;
-    let deltas: Vec<u64> = values
-        .iter()
-        .map(|&v| {
-            let d = v.wrapping_sub(prev);
-            prev = v;
-            zigzag(d)
-        })
-        .collect();
-    s8b_encode(&deltas, out);
+    s8b_encode(&zigzag_deltas(values), out);
     finish_block(out, start);
     Ok(())
 }

@@ -150,7 +150,14 @@ fn single_values_round_trip() {
         check_ints(&[v]);
         check_uints(&[v as u64]);
     }
-    for v in [0.0, -0.0, 1.5, f64::NAN, f64::INFINITY, f64::MIN_POSITIVE / 4.0] {
+    for v in [
+        0.0,
+        -0.0,
+        1.5,
+        f64::NAN,
+        f64::INFINITY,
+        f64::MIN_POSITIVE / 4.0,
+    ] {
         check_floats(&[v]);
     }
     check_bools(&[true]);
@@ -178,7 +185,15 @@ fn integer_extremes_round_trip() {
     check_ints(&[i64::MIN, i64::MAX, 0, i64::MIN, -1, 1, i64::MAX, i64::MAX]);
     check_ints(&[i64::MAX; 300]);
     check_ints(&[i64::MIN; 7]);
-    check_uints(&[u64::MAX, 0, u64::MAX, 1, u64::MAX - 1, 1 << 63, (1 << 63) - 1]);
+    check_uints(&[
+        u64::MAX,
+        0,
+        u64::MAX,
+        1,
+        u64::MAX - 1,
+        1 << 63,
+        (1 << 63) - 1,
+    ]);
     check_uints(&[u64::MAX; 500]);
     // Values needing the simple8b raw escape (≥ 2^60 after zigzag) mixed with small ones.
     check_ints(&[0, 1 << 62, 0, 3, -(1 << 61), 5, 5, 5]);
@@ -216,6 +231,27 @@ fn special_floats_round_trip_bit_exact() {
 }
 
 #[test]
+fn decimal_floats_round_trip_and_fall_back() {
+    let cases: [&[f64]; 7] = [
+        &[1.0, 2.0, 3.5, 1e15, -7.0],
+        &[0.01, 0.02, 99.99, -0.01],
+        &[123_456.789, 0.000_000_001, 5.0],
+        &[0.0, -0.0, 0.0],
+        &[1.25, f64::NAN, 2.5],
+        &[1e300, 1.0],
+        &[0.1 + 0.2, 0.3],
+    ];
+    for v in cases {
+        check_floats(v);
+    }
+    assert_eq!(
+        float_block(&[0.5; 3]).first(),
+        Some(&TAG_FLOAT_GORILLA),
+        "smaller wins"
+    );
+}
+
+#[test]
 fn bools_round_trip_all_lengths() {
     let mut rng = Rng(7);
     for n in 0..70 {
@@ -231,7 +267,10 @@ fn strings_round_trip() {
     check_strings(&[b"host_0", b"", b"host_1", "ünïcødé".as_bytes(), b"\0\xff"]);
     let big: Vec<u8> = (0..(1 << 20)).map(|i: u32| (i % 251) as u8).collect();
     let len = check_strings(&[big.as_slice(), b"tail"]);
-    assert!(len < big.len() / 4, "1 MiB periodic string took {len} bytes");
+    assert!(
+        len < big.len() / 4,
+        "1 MiB periodic string took {len} bytes"
+    );
     let mut rng = Rng(3);
     let noise: Vec<u8> = (0..(1 << 20)).map(|_| rng.next() as u8).collect();
     check_strings(&[noise.as_slice()]);
@@ -284,11 +323,18 @@ fn sample_blocks() -> Vec<(&'static str, Vec<u8>)> {
         ("ts-dod", ts_block(&ts)),
         ("ts-rle", ts_block(&[10, 20, 30, 40])),
         ("floats", float_block(&floats)),
+        (
+            "floats-decimal",
+            float_block(&[21.5, 21.75, 22.0, -3.25, 0.0]),
+        ),
         ("ints", int_block(&ints)),
         ("ints-rle", int_block(&[5, 5, 5])),
         ("uints", uint_block(&uints)),
         ("bools", bool_block(&bools)),
-        ("strings", string_block(&[b"cpu", b"", b"mem", b"cpu-total"])),
+        (
+            "strings",
+            string_block(&[b"cpu", b"", b"mem", b"cpu-total"]),
+        ),
         ("empty", ts_block(&[])),
     ]
 }
@@ -371,6 +417,12 @@ fn structural_errors_behind_a_valid_crc() {
     ));
     // Payload in an empty block.
     let b = raw_block(TAG_FLOAT_GORILLA, 0, &[0]);
+    assert!(matches!(
+        decode_floats(&b),
+        Err(EncodingError::Malformed { .. })
+    ));
+    // Decimal float scale out of range.
+    let b = raw_block(TAG_FLOAT_DECIMAL, 1, &[10, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert!(matches!(
         decode_floats(&b),
         Err(EncodingError::Malformed { .. })
@@ -484,7 +536,11 @@ fn compression_figures() {
         let mut t = start;
         (0..n)
             .map(|_| {
-                t += if rng.below(50) == 0 { 20_000_000_000 } else { 10_000_000_000 };
+                t += if rng.below(50) == 0 {
+                    20_000_000_000
+                } else {
+                    10_000_000_000
+                };
                 t
             })
             .collect()
@@ -538,6 +594,14 @@ fn compression_figures() {
     assert!(regular_bpv < 0.05, "regular timestamps {regular_bpv}");
     assert!(gaps_bpv < 1.0, "gapped timestamps {gaps_bpv}");
     assert!(tsbs_bpv < 8.0, "TSBS floats {tsbs_bpv}");
+    assert!(
+        tsbs_bpv < 3.0,
+        "TSBS floats should take the decimal form: {tsbs_bpv}"
+    );
+    assert_eq!(float_block(&tsbs).first(), Some(&TAG_FLOAT_DECIMAL));
+    let mut noisy = tsbs.clone();
+    noisy.push(0.1 + 0.2);
+    assert_eq!(float_block(&noisy).first(), Some(&TAG_FLOAT_GORILLA));
     assert!(constant_bpv < 0.2, "constant floats {constant_bpv}");
     assert!(counter_bpv < 2.0, "counter {counter_bpv}");
     assert!(bool_bpv < 0.2, "bools {bool_bpv}");
@@ -557,7 +621,9 @@ fn timestamps() -> impl Strategy<Value = Vec<i64>> {
     prop_oneof![
         proptest::collection::vec(any::<i64>(), 0..300),
         (any::<i64>(), any::<i64>(), 0usize..300).prop_map(|(s, d, n)| {
-            (0..n as i64).map(|i| s.wrapping_add(i.wrapping_mul(d))).collect()
+            (0..n as i64)
+                .map(|i| s.wrapping_add(i.wrapping_mul(d)))
+                .collect()
         }),
         (
             -(1i64 << 62)..(1i64 << 62),
@@ -579,6 +645,8 @@ fn timestamps() -> impl Strategy<Value = Vec<i64>> {
 fn floats() -> impl Strategy<Value = Vec<f64>> {
     prop_oneof![
         proptest::collection::vec(any::<u64>().prop_map(f64::from_bits), 0..300),
+        proptest::collection::vec((-1_000_000i64..1_000_000, 0usize..10)
+            .prop_map(|(m, s)| m as f64 / [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9][s]), 0..300),
         proptest::collection::vec(
             prop_oneof![
                 Just(f64::NAN),
@@ -640,7 +708,8 @@ proptest! {
     #[test]
     fn prop_arbitrary_sealed_blocks_never_panic(
         tag in prop_oneof![
-            Just(TAG_TS_RLE), Just(TAG_TS_DOD), Just(TAG_FLOAT_GORILLA), Just(TAG_INT_RLE),
+            Just(TAG_TS_RLE), Just(TAG_TS_DOD), Just(TAG_FLOAT_GORILLA), Just(TAG_FLOAT_DECIMAL),
+            Just(TAG_INT_RLE),
             Just(TAG_INT_DELTA), Just(TAG_UINT_RLE), Just(TAG_UINT_DELTA),
             Just(TAG_BOOL_PACKED), Just(TAG_STRING_LZ4), any::<u8>(),
         ],
@@ -654,7 +723,7 @@ proptest! {
     /// Random single-byte edits of valid blocks, resealed so the CRC passes: still no panic.
     #[test]
     fn prop_resealed_corruptions_never_panic(
-        which in 0usize..9, pos in any::<usize>(), byte in any::<u8>(),
+        which in 0usize..10, pos in any::<usize>(), byte in any::<u8>(),
     ) {
         let blocks = sample_blocks();
         if let Some((_, block)) = blocks.get(which) {
