@@ -63,7 +63,8 @@
 //!   neighbours round-trip.
 //! - **RLE** (`0x10`, `0x30`, `0x40`): value `i` is `first + i·delta` (wrapping), for
 //!   `i in 0..count`. Used when `count >= 1` and all consecutive deltas are equal: 10 000
-//!   regular timestamps cost a 21-byte block.
+//!   timestamps 10 s apart (in ns; delta varint 5 bytes) cost a 22-byte block, whatever the
+//!   count.
 //! - **Delta-of-delta** (`0x11`): `first` is `ts[0]` raw (8 bytes); then a simple8b stream of
 //!   `count−1` values `zigzag(dod[i])` for `i in 1..count`, where `delta[0] = 0` (so the first
 //!   entry is `zigzag(ts[1] − ts[0])`).
@@ -579,6 +580,15 @@ pub fn decode_strings_flat(block: &[u8]) -> Result<(Vec<u8>, Vec<u32>), Encoding
         });
     }
     Ok((data, ends))
+}
+/// The number of values a block declares, after checking its CRC and size cap — without
+/// decoding the payload (whose consistency with the count only a full decode proves).
+pub fn block_value_count(block: &[u8]) -> Result<u32, EncodingError> {
+    let b = open_block(block)?;
+    match tag_error(b.tag, "any") {
+        EncodingError::UnknownTag(tag) => Err(EncodingError::UnknownTag(tag)),
+        _ => Ok(b.count),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -310,6 +310,79 @@ fn random_walks_round_trip() {
     check_floats(&floats);
 }
 
+// ---- golden bytes (pin the documented format) -------------------------------------------------
+
+/// Asserts `block` is `body` followed by the CRC-32 of `body`.
+fn assert_block(block: &[u8], body: &[u8]) {
+    let mut want = body.to_vec();
+    want.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    assert_eq!(block, want.as_slice());
+}
+
+#[test]
+fn golden_bytes_match_the_format_doc() {
+    // RLE timestamps: tag, count, first:i64, zvarint(10) = 20.
+    assert_block(
+        &ts_block(&[10, 20, 30]),
+        &[0x10, 3, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 20],
+    );
+    // Delta-of-delta: first, then simple8b of zigzag(dod) = [zz(10), zz(5)] = [20, 10]:
+    // 5 bits each -> selector 5 (12 x 5 bits).
+    let word: u64 = 5 << 60 | 20 | 10 << 5;
+    let mut body = vec![0x11, 3, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0];
+    body.extend_from_slice(&word.to_le_bytes());
+    assert_block(&ts_block(&[10, 20, 35]), &body);
+    // Integers [1, -1, 2]: zigzag deltas [2, 3, 6] -> selector 3 (20 x 3 bits).
+    let word: u64 = 3 << 60 | 2 | 3 << 3 | 6 << 6;
+    let mut body = vec![0x31, 3, 0, 0, 0];
+    body.extend_from_slice(&word.to_le_bytes());
+    assert_block(&int_block(&[1, -1, 2]), &body);
+    // Two values always have a constant delta: RLE. Unsigned [u64::MAX, 0] as i64 [-1, 0].
+    let mut body = vec![0x40, 2, 0, 0, 0];
+    body.extend_from_slice(&(-1i64).to_le_bytes());
+    body.push(2);
+    assert_block(&uint_block(&[u64::MAX, 0]), &body);
+    // Unsigned [u64::MAX, 0, 0]: zigzag deltas [1, 2, 0] -> selector 2 (30 x 2 bits).
+    let word: u64 = 2 << 60 | 1 | 2 << 2;
+    let mut body = vec![0x41, 3, 0, 0, 0];
+    body.extend_from_slice(&word.to_le_bytes());
+    assert_block(&uint_block(&[u64::MAX, 0, 0]), &body);
+    // Raw escapes: zigzag(i64::MIN) = u64::MAX and zigzag(5 - i64::MIN) = u64::MAX - 10 need
+    // selector 15 + a raw word each; the final 0 takes a selector-0 word.
+    let mut body = vec![0x31, 3, 0, 0, 0];
+    for raw in [u64::MAX, u64::MAX - 10] {
+        body.extend_from_slice(&(15u64 << 60).to_le_bytes());
+        body.extend_from_slice(&raw.to_le_bytes());
+    }
+    body.extend_from_slice(&0u64.to_le_bytes());
+    assert_block(&int_block(&[i64::MIN, 5, 5]), &body);
+    // Booleans: LSB first.
+    assert_block(
+        &bool_block(&[true, false, true]),
+        &[0x50, 3, 0, 0, 0, 0b101],
+    );
+    // Gorilla: 1.0 raw, then `0` for the repeat; padded to a byte.
+    let mut body = vec![0x20, 2, 0, 0, 0];
+    body.extend_from_slice(&1.0f64.to_bits().to_be_bytes());
+    body.push(0);
+    assert_block(&float_block(&[1.0, 1.0]), &body);
+    // Decimal floats: scale 2, mantissas [125, 250] -> zigzag deltas [250, 250]: 8 bits each
+    // (selector 8, 7 x 8 bits).
+    let word: u64 = 8 << 60 | 250 | 250 << 8;
+    let mut body = vec![0x21, 2, 0, 0, 0, 2];
+    body.extend_from_slice(&word.to_le_bytes());
+    assert_block(&float_block(&[1.25, 2.5]), &body);
+    // Strings: lengths, then the size-prepended LZ4 block.
+    let mut body = vec![0x60, 2, 0, 0, 0, 2, 0];
+    body.extend_from_slice(&lz4_flex::block::compress_prepend_size(b"ab"));
+    assert_block(&string_block(&[b"ab", b""]), &body);
+    assert_eq!(block_value_count(&string_block(&[b"ab", b""])), Ok(2));
+    assert_eq!(
+        block_value_count(&raw_block(0x99, 1, &[])),
+        Err(EncodingError::UnknownTag(0x99))
+    );
+}
+
 // ---- corruption -------------------------------------------------------------------------------
 
 fn sample_blocks() -> Vec<(&'static str, Vec<u8>)> {
@@ -611,7 +684,7 @@ fn compression_figures() {
 
 fn cfg() -> ProptestConfig {
     ProptestConfig {
-        cases: 96,
+        cases: 256,
         ..ProptestConfig::default()
     }
 }
