@@ -13,7 +13,7 @@
 //!   checked before anything else of the block is interpreted.
 //! - Allocation on decode is bounded: a block declares at most [`MAX_BLOCK_VALUES`] values and
 //!   at most [`MAX_STRING_BYTES`] bytes of string data; larger declarations are
-//!   [`EncodingError::TooLarge`] before any allocation. Apart from the run-length forms (capped
+//!   [`EncodingError::TooLarge`] before allocating for them. Apart from the run-length forms (capped
 //!   by [`MAX_BLOCK_VALUES`]), output grows only as input is actually consumed.
 //! - Round trips are exact: `decode_x(encode_x(v)) == v` bit for bit, including NaN payloads,
 //!   ±Inf, -0.0, subnormals, `i64::MIN/MAX`, `u64::MAX`, empty strings. Integer arithmetic is
@@ -26,7 +26,8 @@
 //!
 //! ## Format
 //!
-//! All fixed-width integers are little-endian.
+//! All fixed-width integers are little-endian. (The Gorilla bit stream is written most
+//! significant bit first, so its raw first value reads as a big-endian `u64`.)
 //!
 //! ```text
 //! block   = tag:u8  count:u32  payload  crc:u32
