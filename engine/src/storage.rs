@@ -14,6 +14,7 @@
 //! in the WAL and here.
 
 pub mod chunked;
+pub mod encoding;
 
 use crate::index::SeriesId;
 use crate::model::FieldType;
