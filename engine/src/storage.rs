@@ -15,6 +15,7 @@
 
 pub mod chunked;
 pub mod encoding;
+pub mod segment_file;
 
 use crate::index::SeriesId;
 use crate::model::FieldType;
