@@ -81,6 +81,10 @@
 //! | 12     | 4    | CRC-32 (IEEE) of the index bytes, then footer bytes 0..12  |
 //! | 16     | 8    | magic `RFLXSEG\0`                                          |
 //!
+//! Size: TSBS-like float columns (random walk with 2 decimals, 10 s timestamps, 1000-point
+//! blocks) cost about 1.23 bytes per value, index included (~0.05 bytes per value for
+//! TSBS-length series keys); see the `size_tsbs_like_floats` test.
+//!
 //! The index ends where the footer begins, so `file_len = index_offset + index_len + 24`;
 //! covering `index_offset`/`index_len` by the CRC makes a damaged footer detectable even
 //! when only the file's tail is at hand.
@@ -501,9 +505,9 @@ impl SegmentWriter {
     }
 
     /// Appends one column. Columns must come in strictly increasing (series key, field key)
-    /// order and timestamps must be strictly increasing; an empty column is accepted and
-    /// stores nothing (it still counts for the order check only if non-empty). On error the
-    /// writer is unchanged.
+    /// order and timestamps must be strictly increasing. An empty column stores nothing and is
+    /// not recorded (it must still sort after the last stored column). On error the writer
+    /// is unchanged.
     pub fn add_column(
         &mut self,
         series_key: &[u8],
@@ -977,6 +981,24 @@ pub fn decode_block(
         });
     };
     let values_offset = block.offset.saturating_add(u64::from(block.ts_len));
+    let mismatch = |what, expected: i64, actual: i64| SegmentError::BlockMismatch {
+        offset: block.offset,
+        what,
+        expected,
+        actual,
+    };
+    // Check the declared counts (after the codecs' CRC check) before decoding, so a forged
+    // run-length block cannot make the decoder allocate more than BLOCK_POINTS values.
+    for (what, bytes, offset) in [
+        ("timestamp count", ts_bytes, block.offset),
+        ("value count", value_bytes, values_offset),
+    ] {
+        let declared = encoding::block_value_count(bytes)
+            .map_err(|source| SegmentError::Block { offset, source })?;
+        if declared != block.count {
+            return Err(mismatch(what, i64::from(block.count), i64::from(declared)));
+        }
+    }
     let times = encoding::decode_timestamps(ts_bytes).map_err(|source| SegmentError::Block {
         offset: block.offset,
         source,
@@ -999,12 +1021,6 @@ pub fn decode_block(
         FieldType::String => {
             DecodedValues::String(encoding::decode_strings(value_bytes).map_err(vb)?)
         }
-    };
-    let mismatch = |what, expected: i64, actual: i64| SegmentError::BlockMismatch {
-        offset: block.offset,
-        what,
-        expected,
-        actual,
     };
     if times.len() != block.count as usize {
         return Err(mismatch(

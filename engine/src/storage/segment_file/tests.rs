@@ -540,3 +540,34 @@ fn size_tsbs_like_floats() {
     assert_eq!(ts, t);
     assert!((file.len() as f64 / total) < 3.0);
 }
+
+#[test]
+fn forged_block_count_rejected_before_decoding() {
+    // A valid run-length timestamps block declaring 2^23 points, ahead of a 1-value block.
+    let mut bytes = vec![0x10u8];
+    bytes.extend_from_slice(&(1u32 << 23).to_le_bytes());
+    bytes.extend_from_slice(&T0.to_le_bytes());
+    bytes.push(0x02); // zvarint(1)
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    let ts_len = bytes.len() as u32;
+    crate::storage::encoding::encode_floats(&[1.5], &mut bytes).expect("encode");
+    let block = BlockRef {
+        offset: HEADER_LEN as u64,
+        len: bytes.len() as u32,
+        ts_len,
+        min_time: T0,
+        max_time: T0,
+        count: 1,
+        field_type: FieldType::Float,
+    };
+    assert_eq!(
+        decode_block(&bytes, &block).expect_err("forged count"),
+        SegmentError::BlockMismatch {
+            offset: HEADER_LEN as u64,
+            what: "timestamp count",
+            expected: 1,
+            actual: 1 << 23,
+        }
+    );
+}
