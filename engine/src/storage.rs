@@ -417,3 +417,71 @@ mod tests {
         assert_eq!(col.range(5, 9), 4..4);
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    //! Property test: the head against a trivially correct model
+    //! (`BTreeMap<(series, field, time), value>`, last write wins) through writes, overwrites,
+    //! out-of-order points, normalisation and range reads.
+
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    struct Op {
+        series: u32,
+        field: u8,
+        ts: i64,
+        v: i64,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        (0u32..4, 0u8..3, -20i64..20, any::<i64>()).prop_map(|(series, field, ts, v)| Op {
+            series,
+            field,
+            ts,
+            v,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn head_matches_model(ops in proptest::collection::vec(op(), 1..300), start in -25i64..25, len in 0i64..50) {
+            let mut head = Head::new();
+            let mut model: BTreeMap<(u32, u8, i64), i64> = BTreeMap::new();
+            for o in &ops {
+                let name = [b'f', b'0' + o.field];
+                prop_assert_eq!(
+                    head.append(o.series, &name, usize::from(o.field), o.ts, ValueRef::Integer(o.v)),
+                    AppendOutcome::Stored
+                );
+                model.insert((o.series, o.field, o.ts), o.v);
+            }
+            let stop = start + len;
+            for series in 0u32..4 {
+                let Some(sd) = head.series_mut(series) else { continue };
+                for col in sd.columns.iter_mut() {
+                    col.normalize();
+                    let field = col.name[1] - b'0';
+                    let r = col.range(start, stop);
+                    let got: Vec<(i64, i64)> = match &col.values {
+                        Values::Integer(v) => r
+                            .clone()
+                            .map(|i| (col.times.get(i).unwrap(), v.get(i).unwrap()))
+                            .collect(),
+                        other => panic!("{other:?}"),
+                    };
+                    let want: Vec<(i64, i64)> = model
+                        .range((series, field, start)..(series, field, stop.max(start)))
+                        .map(|((_, _, t), v)| (*t, *v))
+                        .collect();
+                    prop_assert_eq!(got, want);
+                }
+            }
+        }
+    }
+}
