@@ -5,13 +5,16 @@
 //! - Errors found before the first byte (bad JSON, bad dialect, compile errors, unknown bucket)
 //!   are JSON error bodies with their status; an error after output started becomes a CSV
 //!   error table (status stays 200), as InfluxDB 2.7 does.
+//! - `Accept-Encoding: gzip` gets a gzip-encoded stream (`Content-Encoding: gzip`), as 2.7 does.
 //! - Memory is bounded: the producer task holds at most one encoded buffer (flushed at
 //!   `FLUSH_BYTES`) and waits on the bounded response stream while the client is slow; if the
 //!   client disconnects, the producer stops and the shard reads stop with it.
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use std::io::Write;
+
+use hyper::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use ringflux_engine::mesh::reply::stream;
 use ringflux_engine::model::BucketId;
@@ -34,6 +37,59 @@ const MAX_QUERY_BODY: usize = 1 << 20;
 const FLUSH_BYTES: usize = 64 * 1024;
 /// Encoded buffers queued towards the client.
 const RESPONSE_QUEUE: usize = 4;
+
+/// True if `Accept-Encoding` asks for gzip (any `gzip` token without `q=0`).
+fn wants_gzip(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim();
+        let q0 = it.any(|p| {
+            let p = p.trim();
+            p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+        });
+        coding.eq_ignore_ascii_case("gzip") && !q0
+    })
+}
+
+/// Turns encoded CSV into response chunks: as is, or through one streaming gzip member.
+struct Packer {
+    gz: Option<flate2::write::GzEncoder<Vec<u8>>>,
+}
+
+impl Packer {
+    fn new(gzip: bool) -> Self {
+        Packer {
+            gz: gzip
+                .then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast())),
+        }
+    }
+
+    /// The bytes to send for the encoded CSV in `out`, which is left empty (gzip may hold
+    /// some output back until later).
+    fn pack(&mut self, out: &mut Vec<u8>) -> Bytes {
+        match &mut self.gz {
+            None => Bytes::from(std::mem::replace(out, Vec::with_capacity(FLUSH_BYTES * 2))),
+            Some(gz) => {
+                // Writing into a Vec cannot fail.
+                let _ = gz.write_all(out);
+                out.clear();
+                Bytes::from(std::mem::take(gz.get_mut()))
+            }
+        }
+    }
+
+    /// The last bytes of the response.
+    fn finish(&mut self, out: &mut Vec<u8>) -> Bytes {
+        match self.gz.take() {
+            None => Bytes::from(std::mem::take(out)),
+            Some(mut gz) => {
+                let _ = gz.write_all(out);
+                out.clear();
+                Bytes::from(gz.finish().unwrap_or_default())
+            }
+        }
+    }
+}
 
 struct QueryRequest {
     text: String,
@@ -98,6 +154,12 @@ pub async fn query_v2(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<Resp
     let auth = authenticate(&snap, req.headers())?;
     let params = Params::parse(req.uri().query());
     let org = resolve_org(&snap, &params)?;
+    let accept_encoding = req
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)
@@ -128,8 +190,10 @@ pub async fn query_v2(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<Resp
     let (tx, rx) = stream::<Bytes>(RESPONSE_QUEUE);
     let mut encoder = CsvEncoder::new(q.dialect, &compiled.result_name);
     let (start, stop) = (compiled.read.start, compiled.read.stop);
+    let gzip = wants_gzip(&accept_encoding);
     glommio::spawn_local(async move {
         let mut tables = RawTables::new(start, stop);
+        let mut packer = Packer::new(gzip);
         let mut out = Vec::with_capacity(FLUSH_BYTES * 2);
         while let Some(next) = merged.next().await {
             match next {
@@ -142,19 +206,19 @@ pub async fn query_v2(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<Resp
                 }
                 Err(e) => {
                     encoder.write_error(e.message(), &mut out);
-                    let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                    let _ = tx.send(packer.finish(&mut out)).await;
                     return;
                 }
             }
             if out.len() >= FLUSH_BYTES {
-                let full = std::mem::replace(&mut out, Vec::with_capacity(FLUSH_BYTES * 2));
-                if tx.send(Bytes::from(full)).await.is_err() {
+                let packed = packer.pack(&mut out);
+                if !packed.is_empty() && tx.send(packed).await.is_err() {
                     return; // client went away
                 }
             }
         }
         encoder.end_result(&mut out);
-        let _ = tx.send(Bytes::from(out)).await;
+        let _ = tx.send(packer.finish(&mut out)).await;
     })
     .detach();
     let mut resp = Response::new(RespBody::stream(rx));
@@ -163,5 +227,9 @@ pub async fn query_v2(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<Resp
         CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
+    if gzip {
+        resp.headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     Ok(resp)
 }

@@ -348,3 +348,37 @@ fn large_result_streams_completely_and_in_order() {
     assert_eq!(expect_series, SERIES - 1);
     assert_eq!(expect_p, PER);
 }
+
+#[test]
+fn gzip_response_when_accepted() {
+    let s = setup();
+    let plain = post_query(&s, &[("Content-Type", "application/vnd.flux")], ALL);
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    let gz = post_query(
+        &s,
+        &[
+            ("Content-Type", "application/vnd.flux"),
+            ("Accept-Encoding", "gzip"),
+        ],
+        ALL,
+    );
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut decoded = Vec::new();
+    flate2::read::MultiGzDecoder::new(gz.body.as_slice())
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, plain.body);
+    // `q=0` refuses gzip.
+    let refused = post_query(
+        &s,
+        &[
+            ("Content-Type", "application/vnd.flux"),
+            ("Accept-Encoding", "gzip;q=0"),
+        ],
+        ALL,
+    );
+    assert_eq!(refused.header("content-encoding"), None);
+    assert_eq!(refused.body, plain.body);
+}
