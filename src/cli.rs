@@ -60,6 +60,24 @@ pub(crate) struct ServeArgs {
     /// writes past it get 503 + Retry-After [default: 1GiB].
     #[arg(long, env = "RINGFLUX_STORAGE_CACHE_MAX_MEMORY_SIZE")]
     pub(crate) storage_cache_max_memory_size: Option<String>,
+    /// A shard's head is flushed to segment files at this size [default: 25MiB].
+    #[arg(long, env = "RINGFLUX_STORAGE_CACHE_SNAPSHOT_MEMORY_SIZE")]
+    pub(crate) storage_cache_snapshot_memory_size: Option<String>,
+    /// A head idle (no writes) for this long is flushed [default: 10m].
+    #[arg(long, env = "RINGFLUX_STORAGE_CACHE_SNAPSHOT_WRITE_COLD_DURATION")]
+    pub(crate) storage_cache_snapshot_write_cold_duration: Option<String>,
+    /// Decoded-block cache for queries, all shards [default: 64MiB].
+    #[arg(long, env = "RINGFLUX_STORAGE_BLOCK_CACHE_SIZE")]
+    pub(crate) storage_block_cache_size: Option<String>,
+    /// A partition with this many segment files is compacted [default: 4].
+    #[arg(long, env = "RINGFLUX_STORAGE_COMPACT_MAX_SEGMENTS")]
+    pub(crate) storage_compact_max_segments: Option<String>,
+    /// How often bucket retention is enforced [default: 30m].
+    #[arg(long, env = "RINGFLUX_STORAGE_RETENTION_CHECK_INTERVAL")]
+    pub(crate) storage_retention_check_interval: Option<String>,
+    /// Most series per bucket; writes creating more get 429. 0 = unlimited [default: 0].
+    #[arg(long, env = "RINGFLUX_STORAGE_MAX_SERIES_PER_BUCKET")]
+    pub(crate) storage_max_series_per_bucket: Option<String>,
     /// Idle read timeout of a connection, 0 = none [default: 0s].
     #[arg(long, env = "RINGFLUX_HTTP_READ_TIMEOUT")]
     pub(crate) http_read_timeout: Option<String>,
@@ -91,6 +109,12 @@ pub(crate) const KEYS: &[&str] = &[
     "storage-wal-fsync-delay",
     "storage-wal-sync",
     "storage-cache-max-memory-size",
+    "storage-cache-snapshot-memory-size",
+    "storage-cache-snapshot-write-cold-duration",
+    "storage-block-cache-size",
+    "storage-compact-max-segments",
+    "storage-retention-check-interval",
+    "storage-max-series-per-bucket",
     "http-read-timeout",
     "http-write-timeout",
     "max-body-size",
@@ -192,6 +216,60 @@ impl ServeArgs {
             Some(s) => parse_memory_size(&s, total_memory())
                 .ok_or_else(|| format!("invalid storage-cache-max-memory-size {s:?}"))?,
         };
+        let defaults = StorageConfig::default();
+        let mem = |flag: &Option<String>, key: &str, default: u64| -> Result<u64, String> {
+            match pick(flag, key) {
+                None => Ok(default),
+                Some(s) => parse_memory_size(&s, total_memory())
+                    .ok_or_else(|| format!("invalid {key} {s:?}")),
+            }
+        };
+        let dur_or =
+            |flag: &Option<String>, key: &str, default: Duration| -> Result<Duration, String> {
+                match pick(flag, key) {
+                    None => Ok(default),
+                    Some(_) => dur(flag, key),
+                }
+            };
+        let count = |flag: &Option<String>, key: &str, default: u64| -> Result<u64, String> {
+            match pick(flag, key) {
+                None => Ok(default),
+                Some(s) => s.parse::<u64>().map_err(|_| format!("invalid {key} {s:?}")),
+            }
+        };
+        let storage = StorageConfig {
+            cache_max_memory_size: cache,
+            cache_snapshot_memory_size: mem(
+                &self.storage_cache_snapshot_memory_size,
+                "storage-cache-snapshot-memory-size",
+                defaults.cache_snapshot_memory_size as u64,
+            )? as usize,
+            cache_snapshot_write_cold_duration: dur_or(
+                &self.storage_cache_snapshot_write_cold_duration,
+                "storage-cache-snapshot-write-cold-duration",
+                defaults.cache_snapshot_write_cold_duration,
+            )?,
+            block_cache_size: mem(
+                &self.storage_block_cache_size,
+                "storage-block-cache-size",
+                defaults.block_cache_size,
+            )?,
+            compact_max_segments: count(
+                &self.storage_compact_max_segments,
+                "storage-compact-max-segments",
+                defaults.compact_max_segments as u64,
+            )? as usize,
+            retention_check_interval: dur_or(
+                &self.storage_retention_check_interval,
+                "storage-retention-check-interval",
+                defaults.retention_check_interval,
+            )?,
+            max_series_per_bucket: count(
+                &self.storage_max_series_per_bucket,
+                "storage-max-series-per-bucket",
+                defaults.max_series_per_bucket,
+            )?,
+        };
         let max_body_size = match pick(&self.max_body_size, "max-body-size") {
             None => 25_000_000,
             Some(s) => parse_memory_size(&s, total_memory())
@@ -206,9 +284,7 @@ impl ServeArgs {
                 sync,
                 ..WalConfig::default()
             },
-            storage: StorageConfig {
-                cache_max_memory_size: cache,
-            },
+            storage,
         };
         engine.validate().map_err(|e| e.to_string())?;
         let http = HttpConfig {

@@ -56,18 +56,41 @@ impl Default for WalConfig {
     }
 }
 
-/// In-memory storage settings.
+/// Storage settings: head, flushes, segment files, compaction, retention.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
     /// Budget for points held in memory, all shards together (`--storage-cache-max-memory-size`).
     /// Writes past it get 503 with `Retry-After`. Default 1 GiB.
     pub cache_max_memory_size: u64,
+    /// A shard's head is flushed to segment files once it holds this many bytes
+    /// (`--storage-cache-snapshot-memory-size`, influxd's name; per shard). Default 25 MiB.
+    pub cache_snapshot_memory_size: usize,
+    /// A head that has received no write for this long is flushed
+    /// (`--storage-cache-snapshot-write-cold-duration`). Default 10 min.
+    pub cache_snapshot_write_cold_duration: Duration,
+    /// Decoded-block cache for queries, all shards together (`--storage-block-cache-size`).
+    /// Default 64 MiB.
+    pub block_cache_size: u64,
+    /// A partition with this many segment files is compacted into one
+    /// (`--storage-compact-max-segments`). Default 4.
+    pub compact_max_segments: usize,
+    /// How often retention is enforced (`--storage-retention-check-interval`). Default 30 min.
+    pub retention_check_interval: Duration,
+    /// Most series per bucket, all shards together (`--storage-max-series-per-bucket`); a write
+    /// that would create more gets 429. 0 = unlimited (the default, as in InfluxDB 2.x OSS).
+    pub max_series_per_bucket: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             cache_max_memory_size: 1024 * 1024 * 1024,
+            cache_snapshot_memory_size: 25 * 1024 * 1024,
+            cache_snapshot_write_cold_duration: Duration::from_secs(600),
+            block_cache_size: 64 * 1024 * 1024,
+            compact_max_segments: 4,
+            retention_check_interval: Duration::from_secs(1800),
+            max_series_per_bucket: 0,
         }
     }
 }
@@ -105,6 +128,21 @@ impl EngineConfig {
         if self.storage.cache_max_memory_size < 16 * 1024 * 1024 {
             return Err(Error::invalid(
                 "storage-cache-max-memory-size must be at least 16 MiB",
+            ));
+        }
+        if self.storage.cache_snapshot_memory_size == 0 {
+            return Err(Error::invalid(
+                "storage-cache-snapshot-memory-size must be greater than 0",
+            ));
+        }
+        if self.storage.compact_max_segments < 2 {
+            return Err(Error::invalid(
+                "storage-compact-max-segments must be at least 2",
+            ));
+        }
+        if self.storage.retention_check_interval < Duration::from_millis(10) {
+            return Err(Error::invalid(
+                "storage-retention-check-interval must be at least 10ms",
             ));
         }
         Ok(())

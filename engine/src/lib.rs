@@ -21,7 +21,9 @@
 
 pub mod catalog;
 pub mod config;
+pub mod delete;
 pub mod error;
+pub mod fileio;
 pub mod hash;
 pub mod index;
 pub mod ingest;

@@ -20,6 +20,7 @@ use crate::catalog::{CatalogOp, CatalogReply};
 use crate::error::Result;
 use crate::model::BucketId;
 use crate::query::plan::ReadPlan;
+use crate::shard::maintenance::{Op as MaintOp, Report as MaintReport};
 use crate::shard::query::ReadChunk;
 use crate::shard::{WriteAck, WriteBatch};
 use reply::{OneshotSender, StreamSender};
@@ -42,6 +43,13 @@ pub enum ShardRequest {
         plan: ReadPlan,
         /// Where chunks go, in (series key, field) order.
         tx: StreamSender<Result<ReadChunk>>,
+    },
+    /// Run a maintenance operation (flush, compaction, retention) now.
+    Maintenance {
+        /// The operation.
+        op: MaintOp,
+        /// Where the result goes.
+        reply: OneshotSender<Result<MaintReport>>,
     },
     /// Mutate the catalog (shard 0 only).
     Catalog {

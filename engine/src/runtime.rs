@@ -35,7 +35,8 @@ use crate::placement::ShardMap;
 use crate::query::merge::MergedRead;
 use crate::query::plan::ReadPlan;
 use crate::schema::FieldTypes;
-use crate::shard::{query::run_read, Shard, WriteAck, WriteBatch};
+use crate::shard::maintenance::{Op as MaintOp, Report as MaintReport};
+use crate::shard::{query::run_read, Shard, ShardEnv, WriteAck, WriteBatch};
 
 /// File recording the shard count in the engine path.
 pub const LAYOUT_FILE: &str = "layout.json";
@@ -164,7 +165,20 @@ impl Engine {
             .map_err(|e| Error::internal(format!("joining the shard mesh: {e}")))?;
         let id = senders.peer_id();
         let started = std::time::Instant::now();
-        let (shard, stats) = Shard::open(id, &self.shared.config, &self.shared.types).await?;
+        let env = {
+            let shared = self.shared.clone();
+            ShardEnv {
+                retention: Box::new(move |b| {
+                    shared
+                        .catalog
+                        .snapshot()
+                        .bucket_by_id(b)
+                        .map(|b| b.retention_seconds)
+                }),
+            }
+        };
+        let (shard, stats) =
+            Shard::open_with(id, &self.shared.config, &self.shared.types, env).await?;
         tracing::info!(
             shard = id,
             segments = stats.wal.segments,
@@ -290,6 +304,13 @@ impl ShardContext {
             }
             ShardRequest::Read { bucket, plan, tx } => {
                 glommio::spawn_local(run_read(self.inner.shard.clone(), bucket, plan, tx)).detach();
+            }
+            ShardRequest::Maintenance { op, reply } => {
+                let shard = self.inner.shard.clone();
+                glommio::spawn_local(async move {
+                    reply.send(shard.maintain(op).await);
+                })
+                .detach();
             }
             ShardRequest::Catalog { op, reply } => {
                 let ctx = self.clone();
@@ -435,6 +456,44 @@ impl ShardContext {
             streams.push(rx);
         }
         Ok(MergedRead::new(streams))
+    }
+
+    /// Runs maintenance operation `op` on every shard and sums the reports.
+    pub async fn maintain(&self, op: MaintOp) -> Result<MaintReport> {
+        let n = self.inner.shared.map.shards();
+        let mut waits = Vec::with_capacity(n);
+        for shard in 0..n {
+            let (tx, rx) = oneshot();
+            if shard == self.inner.id {
+                let s = self.inner.shard.clone();
+                glommio::spawn_local(async move {
+                    tx.send(s.maintain(op).await);
+                })
+                .detach();
+            } else if self
+                .inner
+                .senders
+                .send_to(shard, ShardRequest::Maintenance { op, reply: tx })
+                .await
+                .is_err()
+            {
+                return Err(Error::unavailable(format!(
+                    "shard {shard} is not reachable"
+                )));
+            }
+            waits.push(rx);
+        }
+        let mut total = MaintReport::default();
+        for w in waits {
+            let r = w
+                .await
+                .unwrap_or_else(|_| Err(Error::unavailable("a shard dropped the request")))?;
+            total.flushed_segments += r.flushed_segments;
+            total.flushed_points += r.flushed_points;
+            total.compactions += r.compactions;
+            total.dropped_segments += r.dropped_segments;
+        }
+        Ok(total)
     }
 
     /// Stops this core's shard: no new writes, drain the committer, sync and close the WAL.

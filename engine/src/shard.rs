@@ -20,11 +20,16 @@
 
 pub mod query;
 #[cfg(test)]
+mod storage_tests;
+#[cfg(test)]
 mod tests;
+
+pub mod maintenance;
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -36,9 +41,38 @@ use crate::mesh::reply::{oneshot, OneshotReceiver, OneshotSender};
 use crate::mesh::Notify;
 use crate::model::{BucketId, ShardId};
 use crate::schema::{type_key, FieldTypes};
+use crate::storage::store::SegmentStore;
 use crate::storage::{AppendOutcome, Head, ValueRef};
 use crate::wal::record::{self, SeriesRef, WriteRecordBuilder};
 use crate::wal::{replay, Wal};
+
+/// What a shard needs to know about the world outside it.
+pub struct ShardEnv {
+    /// Retention of a bucket in seconds (0 = infinite), or `None` if the bucket no longer
+    /// exists (its data is then dropped by flushes and the retention check).
+    pub retention: Box<dyn Fn(BucketId) -> Option<i64>>,
+}
+
+impl std::fmt::Debug for ShardEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardEnv").finish_non_exhaustive()
+    }
+}
+
+impl Default for ShardEnv {
+    fn default() -> Self {
+        ShardEnv {
+            retention: Box::new(|_| Some(0)),
+        }
+    }
+}
+
+/// The head being written to a segment file: readable until the flush is published.
+#[derive(Debug, Clone)]
+pub(crate) struct Frozen {
+    pub(crate) head: Rc<RefCell<Head>>,
+    pub(crate) gen: u64,
+}
 
 /// Canonical series keys of a batch's lines, computed once by the coordinator (which needs
 /// them for placement) so the owning shard does not rebuild them: one byte arena plus end
@@ -137,7 +171,11 @@ struct Pending {
 #[derive(Debug, Default)]
 pub(crate) struct ShardState {
     pub(crate) index: SeriesIndex,
-    pub(crate) head: Head,
+    /// The mutable head. Behind an `Rc` so a read can keep the head it started on while a
+    /// flush swaps in a new one.
+    pub(crate) head: Rc<RefCell<Head>>,
+    /// The head a flush is writing out, if any.
+    pub(crate) frozen: Option<Frozen>,
     key: Vec<u8>,
     tag_scratch: Vec<(Span, Span)>,
     fkey: Vec<u8>,
@@ -157,6 +195,17 @@ pub struct Shard {
     closing: Cell<bool>,
     mem_budget: usize,
     wal_dir: PathBuf,
+    pub(crate) store: Rc<SegmentStore>,
+    pub(crate) env: ShardEnv,
+    pub(crate) cfg: EngineConfig,
+    /// A flush asking the committer to rotate the WAL and freeze the head.
+    freeze_req: RefCell<Option<OneshotSender<Result<u64>>>>,
+    /// First WAL sequence not yet written, once the committer has exited.
+    wal_end_seq: Cell<Option<u64>>,
+    /// Wakes the maintenance task.
+    pub(crate) maint: Notify,
+    pub(crate) maint_reqs: RefCell<Vec<maintenance::Request>>,
+    pub(crate) last_write: Cell<Instant>,
 }
 
 impl std::fmt::Debug for Shard {
@@ -179,16 +228,39 @@ pub struct RecoveryStats {
 }
 
 impl Shard {
-    /// Opens shard `id`: replays its WAL (rebuilding index, head and field types), opens a
-    /// fresh WAL segment and starts the committer task on the current executor.
+    /// Opens shard `id` with a default environment (every bucket exists, infinite
+    /// retention); see [`open_with`](Self::open_with).
     pub async fn open(
         id: ShardId,
         cfg: &EngineConfig,
         types: &FieldTypes,
     ) -> Result<(Rc<Shard>, RecoveryStats)> {
+        Self::open_with(id, cfg, types, ShardEnv::default()).await
+    }
+
+    /// Opens shard `id`: opens its segment store, replays the WAL segments the store does not
+    /// cover (rebuilding index, head and field types), opens a fresh WAL segment and starts
+    /// the committer and maintenance tasks on the current executor.
+    pub async fn open_with(
+        id: ShardId,
+        cfg: &EngineConfig,
+        types: &FieldTypes,
+        env: ShardEnv,
+    ) -> Result<(Rc<Shard>, RecoveryStats)> {
         let wal_dir = cfg.engine_path.join("wal").join(format!("shard-{id:04}"));
+        let data_dir = cfg.engine_path.join("data").join(format!("shard-{id:04}"));
         std::fs::create_dir_all(&wal_dir)
             .map_err(|e| Error::internal(format!("creating {}: {e}", wal_dir.display())))?;
+        crate::fileio::probe_direct_io(&wal_dir).await?;
+        let shards = cfg.shards.max(1);
+        let store = SegmentStore::open(
+            &data_dir,
+            id as u32,
+            (cfg.storage.block_cache_size / shards as u64) as usize,
+        )
+        .await?;
+        let wal_min_seq = store.wal_min_seq();
+        crate::wal::remove_segments_before(&wal_dir, wal_min_seq).await?;
         let shard = Rc::new(Shard {
             id,
             state: RefCell::new(ShardState::default()),
@@ -197,9 +269,18 @@ impl Shard {
             poisoned: Cell::new(false),
             poison_hook: RefCell::new(None),
             closing: Cell::new(false),
-            mem_budget: (cfg.storage.cache_max_memory_size / cfg.shards.max(1) as u64) as usize,
+            mem_budget: (cfg.storage.cache_max_memory_size / shards as u64) as usize,
             wal_dir: wal_dir.clone(),
+            store: Rc::new(store),
+            env,
+            cfg: cfg.clone(),
+            freeze_req: RefCell::new(None),
+            wal_end_seq: Cell::new(None),
+            maint: Notify::default(),
+            maint_reqs: RefCell::new(Vec::new()),
+            last_write: Cell::new(Instant::now()),
         });
+        shard.index_segment_series();
         let mut values = 0u64;
         let wal_stats = {
             let s = shard.clone();
@@ -236,11 +317,16 @@ impl Shard {
             })
             .await?
         };
-        let next_seq = wal_stats.last_seq.map(|s| s + 1).unwrap_or(0);
+        let next_seq = wal_stats
+            .last_seq
+            .map(|s| s + 1)
+            .unwrap_or(0)
+            .max(wal_min_seq);
         let wal = Wal::create(&wal_dir, id as u32, next_seq, cfg.wal.clone()).await?;
         let series = shard.state.borrow().index.len();
         let delay = cfg.wal.fsync_delay;
         glommio::spawn_local(committer(shard.clone(), wal, delay)).detach();
+        maintenance::start(shard.clone());
         Ok((
             shard,
             RecoveryStats {
@@ -249,6 +335,22 @@ impl Shard {
                 values,
             },
         ))
+    }
+
+    /// Registers the series found in segment files that the index does not know yet.
+    fn index_segment_series(&self) {
+        let mut st = self.state.borrow_mut();
+        for seg in self.store.all_segments() {
+            let bucket = BucketId(seg.meta.bucket);
+            let mut prev: Option<&[u8]> = None;
+            for c in seg.index.columns() {
+                if prev == Some(c.series_key()) {
+                    continue;
+                }
+                prev = Some(c.series_key());
+                st.index.resolve_or_insert(bucket, c.series_key());
+            }
+        }
     }
 
     /// This shard's id.
@@ -280,9 +382,20 @@ impl Shard {
         &self.wal_dir
     }
 
-    /// Approximate bytes held in memory.
+    /// Approximate bytes held in memory by the head and a head being flushed.
     pub fn mem_bytes(&self) -> usize {
-        self.state.borrow().head.mem_bytes()
+        let st = self.state.borrow();
+        let frozen = st
+            .frozen
+            .as_ref()
+            .map_or(0, |f| f.head.borrow().mem_bytes());
+        let head = st.head.borrow().mem_bytes();
+        head + frozen
+    }
+
+    /// The segment store.
+    pub fn store(&self) -> &SegmentStore {
+        &self.store
     }
 
     /// Number of series.
@@ -308,8 +421,9 @@ impl Shard {
             reply.send(Err(Error::unavailable("ringflux is shutting down")));
             return;
         }
-        let used = self.state.borrow().head.mem_bytes();
+        let used = self.mem_bytes();
         if used > self.mem_budget {
+            self.maint.notify();
             reply.send(Err(Error::unavailable(format!(
                 "shard {} is over its in-memory cache budget ({used} > {} bytes, see --storage-cache-max-memory-size); retry later",
                 self.id, self.mem_budget
@@ -328,6 +442,52 @@ impl Shard {
         while !self.notify.is_finished() {
             glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
         }
+        // The maintenance task flushes what is left and exits.
+        self.maint.notify();
+        while !self.maint.is_finished() {
+            glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Runs a maintenance operation now (queued behind the one running, if any).
+    pub async fn maintain(&self, op: maintenance::Op) -> Result<maintenance::Report> {
+        maintenance::request(self, op).await
+    }
+
+    /// True once `close` has begun.
+    pub fn is_closing(&self) -> bool {
+        self.closing.get()
+    }
+
+    /// Rotates the WAL and freezes the head (through the committer, so the frozen head covers
+    /// exactly the WAL segments before the returned sequence). After the committer has exited
+    /// the WAL is closed and the head is frozen directly.
+    pub(crate) async fn freeze(&self) -> Result<u64> {
+        if let Some(seq) = self.wal_end_seq.get() {
+            self.freeze_head();
+            return Ok(seq);
+        }
+        let (tx, rx) = oneshot();
+        *self.freeze_req.borrow_mut() = Some(tx);
+        self.notify.notify();
+        match rx.await {
+            Ok(r) => r,
+            Err(_) => match self.wal_end_seq.get() {
+                // The committer exited between the request and its loop check.
+                Some(seq) => {
+                    self.freeze_head();
+                    Ok(seq)
+                }
+                None => Err(Error::unavailable("the shard committer stopped")),
+            },
+        }
+    }
+
+    fn freeze_head(&self) {
+        let gen = self.store.alloc_gen();
+        let mut st = self.state.borrow_mut();
+        let old = std::mem::take(&mut st.head);
+        st.frozen = Some(Frozen { head: old, gen });
     }
 }
 
@@ -343,6 +503,19 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
     let mut sids: Vec<(SeriesId, bool)> = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     loop {
+        let freeze = shard.freeze_req.borrow_mut().take();
+        if let Some(tx) = freeze {
+            match wal.rotate().await {
+                Ok(seq) => {
+                    shard.freeze_head();
+                    tx.send(Ok(seq));
+                }
+                Err(e) => {
+                    shard.mark_poisoned();
+                    tx.send(Err(e));
+                }
+            }
+        }
         if shard.pending.borrow().is_empty() {
             if shard.closing.get() {
                 break;
@@ -382,6 +555,7 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
         }
         match wal.append(&buf).await {
             Ok(()) => {
+                shard.last_write.set(Instant::now());
                 let mut st = shard.state.borrow_mut();
                 let mut i = 0usize;
                 for p in batch.drain(..) {
@@ -398,6 +572,9 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
                         new_series,
                     }));
                 }
+                if st.head.borrow().mem_bytes() >= shard.cfg.storage.cache_snapshot_memory_size {
+                    shard.maint.notify();
+                }
             }
             Err(e) => {
                 shard.mark_poisoned();
@@ -411,8 +588,14 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
         }
         glommio::executor().yield_if_needed().await;
     }
+    let end = wal.current_seq() + 1;
     if let Err(e) = wal.close().await {
         tracing::error!(shard = shard.id, error = %e, "closing WAL");
+    }
+    shard.wal_end_seq.set(Some(end));
+    if let Some(tx) = shard.freeze_req.borrow_mut().take() {
+        shard.freeze_head();
+        tx.send(Ok(end));
     }
     shard.notify.finish();
 }
@@ -429,6 +612,8 @@ impl ShardState {
             timestamp: Some(ts),
         };
         let mut stored = 0;
+        let head_rc = self.head.clone();
+        let mut head = head_rc.borrow_mut();
         for (hint, (fk, fv)) in lp::fields(body, &line).enumerate() {
             let key: &[u8] = if lp::has_escapes(fk) {
                 self.fkey.clear();
@@ -455,7 +640,7 @@ impl ShardState {
                     }
                 }
             };
-            match self.head.append(sid, key, hint, ts, v) {
+            match head.append(sid, key, hint, ts, v) {
                 AppendOutcome::Stored => stored += 1,
                 AppendOutcome::TypeConflict(existing) => {
                     tracing::warn!(

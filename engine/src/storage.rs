@@ -10,12 +10,16 @@
 //! - After [`Column::normalize`], timestamps are strictly increasing and, for duplicated
 //!   timestamps, the value written last is the one kept.
 //!
-//! Issue "storage engine" replaces this with compressed, on-disk segments; today's data lives
-//! in the WAL and here.
+//! The head is flushed to immutable segment files (`store`, `flush`), which compaction merges
+//! (`compact`); `runs` holds the last-write-wins merge both reads and compaction use.
 
 pub mod chunked;
+pub mod compact;
 pub mod encoding;
+pub mod flush;
+pub mod runs;
 pub mod segment_file;
+pub mod store;
 
 use crate::index::SeriesId;
 use crate::model::FieldType;
@@ -350,6 +354,20 @@ impl Head {
             }
             None => AppendOutcome::TypeConflict(existing),
         }
+    }
+
+    /// True if nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.points == 0
+    }
+
+    /// Ids of the series holding at least one column.
+    pub fn series_ids(&self) -> impl Iterator<Item = SeriesId> + '_ {
+        self.series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.columns.is_empty())
+            .map(|(i, _)| i as SeriesId)
     }
 
     /// The data of a series, if any was written.

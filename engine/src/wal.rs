@@ -23,10 +23,11 @@ mod tests;
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use glommio::io::{Directory, DmaFile, OpenOptions};
+use glommio::io::{DmaFile, OpenOptions};
 
 use crate::config::{SyncMode, WalConfig};
 use crate::error::{Error, Result};
+use crate::fileio::{sync_dir, write_blocks};
 
 /// File name of segment `seq`.
 pub fn segment_name(seq: u64) -> String {
@@ -108,13 +109,7 @@ impl Wal {
             file.fdatasync()
                 .await
                 .map_err(|e| Error::internal(format!("syncing {}: {e}", path.display())))?;
-            let d = Directory::open(dir)
-                .await
-                .map_err(|e| Error::internal(format!("opening {}: {e}", dir.display())))?;
-            d.sync()
-                .await
-                .map_err(|e| Error::internal(format!("syncing {}: {e}", dir.display())))?;
-            let _ = d.close().await;
+            sync_dir(dir).await?;
         }
         Ok((file, len))
     }
@@ -189,7 +184,13 @@ impl Wal {
         Ok(())
     }
 
-    async fn rotate(&mut self) -> Result<()> {
+    /// Closes the active segment and starts segment `current_seq() + 1`; returns the new
+    /// sequence number. Everything appended before this call is in older segments (the storage
+    /// flush relies on it: a frozen head covers exactly the segments before the returned one).
+    pub async fn rotate(&mut self) -> Result<u64> {
+        if self.poisoned.get() {
+            return Err(poisoned_error(self.shard));
+        }
         let next = self.seq + 1;
         match Self::new_segment(&self.dir, self.shard, next, self.cfg.sync).await {
             Ok((file, pos)) => {
@@ -199,7 +200,7 @@ impl Wal {
                 self.pos = pos;
                 self.local.iter_mut().for_each(|v| *v = 0);
                 self.next_local = 0;
-                Ok(())
+                Ok(next)
             }
             Err(e) => {
                 self.poisoned.set(true);
@@ -222,25 +223,23 @@ impl Wal {
     }
 }
 
-/// Writes `data` at the block-aligned offset `pos`, zero-padded to whole blocks, with direct
-/// I/O (no page-cache copy). Returns the bytes written (a multiple of `record::BLOCK`).
-async fn write_blocks(file: &DmaFile, data: &[u8], pos: u64) -> std::io::Result<u64> {
-    let padded = data.len().div_ceil(record::BLOCK) * record::BLOCK;
-    let mut dma = file.alloc_dma_buffer(padded);
-    let bytes = dma.as_bytes_mut();
-    let (head, tail) = bytes.split_at_mut(data.len());
-    head.copy_from_slice(data);
-    tail.fill(0);
-    let n = file
-        .write_at(dma, pos)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    if n != padded {
-        return Err(std::io::Error::other(format!(
-            "short write: {n} of {padded} bytes"
-        )));
+/// Removes every segment of `dir` with a sequence number below `seq` (their contents are in
+/// segment files) and syncs the directory. Returns how many were removed.
+pub async fn remove_segments_before(dir: &Path, seq: u64) -> Result<usize> {
+    let mut removed = 0;
+    for (s, path) in replay::list_segments(dir)? {
+        if s >= seq {
+            break;
+        }
+        glommio::io::remove(&path)
+            .await
+            .map_err(|e| Error::internal(format!("removing {}: {e}", path.display())))?;
+        removed += 1;
     }
-    Ok(padded as u64)
+    if removed > 0 {
+        sync_dir(dir).await?;
+    }
+    Ok(removed)
 }
 
 fn poisoned_error(shard: u32) -> Error {

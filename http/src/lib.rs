@@ -10,6 +10,7 @@
 //!   close (hyper graceful shutdown), wait for them (bounded by `shutdown_timeout`), then return.
 //! - Handlers never block the executor: bodies stream through hyper, file I/O is in the engine.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod encode;

@@ -13,7 +13,8 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{health, query, setup, write, HttpConfig};
+use crate::{admin, health, query, setup, write, HttpConfig};
+use ringflux_engine::shard::maintenance::Op;
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
@@ -31,6 +32,13 @@ pub const API_V2_SETUP: &str = "/api/v2/setup";
 pub const API_V2_WRITE: &str = "/api/v2/write";
 /// `POST /api/v2/query`.
 pub const API_V2_QUERY: &str = "/api/v2/query";
+
+/// `POST /debug/ringflux/flush` (operator).
+pub const DEBUG_FLUSH: &str = "/debug/ringflux/flush";
+/// `POST /debug/ringflux/compact` (operator).
+pub const DEBUG_COMPACT: &str = "/debug/ringflux/compact";
+/// `POST /debug/ringflux/retention` (operator).
+pub const DEBUG_RETENTION: &str = "/debug/ringflux/retention";
 
 /// Version reported in `X-Influxdb-Version` and `/health` (the InfluxDB API level we serve).
 pub const INFLUXDB_VERSION: &str = "v2.7.12";
@@ -99,8 +107,12 @@ async fn route(
         (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
         (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
         (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
+        (DEBUG_FLUSH, &Method::POST) => admin::maintain(ctx, Op::Flush, req).await,
+        (DEBUG_COMPACT, &Method::POST) => admin::maintain(ctx, Op::Compact, req).await,
+        (DEBUG_RETENTION, &Method::POST) => admin::maintain(ctx, Op::Retention, req).await,
         (
-            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY,
+            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY
+            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION,
             _,
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("path not found")),

@@ -2,13 +2,20 @@
 //! stream their points in the time range, ordered by (series key, field key).
 //!
 //! Invariants:
-//! - Runs on the shard's executor and only *reads* the index and head (normalising a column —
-//!   sort + last-write-wins dedup — is the one mutation, and it does not change the data).
+//! - Runs on the shard's executor and only *reads* the index, heads and segment files
+//!   (normalising a head column — sort + last-write-wins dedup — is the one mutation, and it
+//!   does not change the data).
+//! - Sees a snapshot taken at its start: the head, the frozen head (if a flush is running)
+//!   and the live segments, each held by `Rc`, so a flush or compaction finishing meanwhile
+//!   changes nothing for it. Each column merges its sources with last-write-wins (segments by
+//!   generation, then the frozen head, then the head) and drops points under tombstones newer
+//!   than their source; see `storage::runs`.
 //! - Memory is bounded: at most `CHUNK_ROWS` rows are copied out at a time, and the bounded
 //!   reply stream makes the shard wait while the client is slow. The state borrow is never held
 //!   across an await, so writes keep flowing while a read streams.
 //! - If the receiver goes away (client disconnected), the read stops.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -18,9 +25,12 @@ use crate::line_protocol as lp;
 use crate::mesh::reply::StreamSender;
 use crate::model::BucketId;
 use crate::query::plan::ReadPlan;
-use crate::storage::Values;
+use crate::storage::runs::{merge_runs, Run};
+use crate::storage::segment_file::{BlockRef, DecodedValues};
+use crate::storage::store::{Segment, SegmentStore};
+use crate::storage::Head;
 
-use super::Shard;
+use super::{Frozen, Shard};
 
 /// Most rows copied into one chunk.
 pub const CHUNK_ROWS: usize = 8192;
@@ -59,7 +69,36 @@ struct Candidate {
     key: Arc<[u8]>,
     field: Arc<[u8]>,
     sid: SeriesId,
-    col: usize,
+}
+
+/// Where one source of a column's points stands.
+enum Cursor {
+    /// Blocks of a segment column overlapping the range, next block first.
+    Segment {
+        seg: Rc<Segment>,
+        blocks: Vec<BlockRef>,
+        next: usize,
+        ranges: Vec<(i64, i64)>,
+    },
+    /// A head (active or frozen), copied out `CHUNK_ROWS` points at a time.
+    Head {
+        head: Rc<RefCell<Head>>,
+        after: Option<i64>,
+        ranges: Vec<(i64, i64)>,
+        done: bool,
+    },
+}
+
+struct Source {
+    cursor: Cursor,
+    cur: Option<Run>,
+}
+
+/// A consistent view of the shard's sources taken when a read starts.
+struct Snapshot {
+    head: Rc<RefCell<Head>>,
+    frozen: Option<Frozen>,
+    segments: Vec<Rc<Segment>>,
 }
 
 /// Streams the matching columns of `bucket` into `tx`.
@@ -69,43 +108,22 @@ pub async fn run_read(
     plan: ReadPlan,
     tx: StreamSender<Result<ReadChunk>>,
 ) {
-    let mut cands = collect_candidates(&shard, bucket, &plan);
+    let snap = {
+        let st = shard.state.borrow();
+        Snapshot {
+            head: st.head.clone(),
+            frozen: st.frozen.clone(),
+            segments: shard.store.segments_for(bucket, plan.start, plan.stop),
+        }
+    };
+    let mut cands = collect_candidates(&shard, &snap, bucket, &plan);
     cands.sort_by(|a, b| (&*a.key, &*a.field).cmp(&(&*b.key, &*b.field)));
     for c in cands {
-        let mut after: Option<i64> = None;
-        let mut first = true;
-        loop {
-            let chunk = {
-                let mut st = shard.state.borrow_mut();
-                let Some(sd) = st.head.series_mut(c.sid) else {
-                    break;
-                };
-                let Some(col) = sd.columns.get_mut(c.col) else {
-                    break;
-                };
-                col.normalize();
-                let start = match after {
-                    Some(t) => plan.start.max(t.saturating_add(1)),
-                    None => plan.start,
-                };
-                let r = col.range(start, plan.stop);
-                if r.is_empty() {
-                    break;
-                }
-                let end = r.end.min(r.start + CHUNK_ROWS);
-                let times = col.times.to_vec_range(r.start, end);
-                let values = copy_values(&col.values, r.start, end);
-                after = times.last().copied();
-                ReadChunk {
-                    key: c.key.clone(),
-                    field: c.field.clone(),
-                    first,
-                    times,
-                    values,
-                }
-            };
-            first = false;
-            if tx.send(Ok(chunk)).await.is_err() {
+        match read_column(&shard, &snap, bucket, &plan, &c, &tx).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
                 return;
             }
         }
@@ -113,16 +131,246 @@ pub async fn run_read(
     }
 }
 
-fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<Candidate> {
+/// Merges every source of one column and sends it; `Ok(false)` when the receiver is gone.
+async fn read_column(
+    shard: &Shard,
+    snap: &Snapshot,
+    bucket: BucketId,
+    plan: &ReadPlan,
+    c: &Candidate,
+    tx: &StreamSender<Result<ReadChunk>>,
+) -> Result<bool> {
+    let store = &shard.store;
+    let mut sources: Vec<Source> = Vec::new();
+    for seg in &snap.segments {
+        if let Some(col) = seg.index.column(&c.key, &c.field) {
+            let blocks = col.blocks_overlapping(plan.start, plan.stop).to_vec();
+            if blocks.is_empty() {
+                continue;
+            }
+            let mut ranges = Vec::new();
+            store.deleted_ranges(bucket, seg.meta.gen, &c.key, &mut ranges);
+            sources.push(Source {
+                cursor: Cursor::Segment {
+                    seg: seg.clone(),
+                    blocks,
+                    next: 0,
+                    ranges,
+                },
+                cur: None,
+            });
+        }
+    }
+    if let Some(f) = &snap.frozen {
+        let mut ranges = Vec::new();
+        store.deleted_ranges(bucket, f.gen, &c.key, &mut ranges);
+        sources.push(Source {
+            cursor: Cursor::Head {
+                head: f.head.clone(),
+                after: None,
+                ranges,
+                done: false,
+            },
+            cur: None,
+        });
+    }
+    sources.push(Source {
+        cursor: Cursor::Head {
+            head: snap.head.clone(),
+            after: None,
+            ranges: Vec::new(),
+            done: false,
+        },
+        cur: None,
+    });
+
+    let mut first = true;
+    let mut out: Option<Run> = None;
+    loop {
+        for s in sources.iter_mut() {
+            if s.cur.as_ref().is_none_or(Run::is_empty) {
+                s.cur = refill(store, &mut s.cursor, c, plan).await?;
+            }
+        }
+        // Everything up to the smallest "last time" of the current runs is complete.
+        let Some(frontier) = sources
+            .iter()
+            .filter_map(|s| s.cur.as_ref().and_then(|r| r.times.last().copied()))
+            .min()
+        else {
+            break;
+        };
+        let parts: Vec<Run> = sources
+            .iter_mut()
+            .filter_map(|s| s.cur.as_mut().map(|r| r.split_upto(frontier)))
+            .collect();
+        let Some(merged) = merge_runs(parts) else {
+            continue;
+        };
+        match out.as_mut() {
+            Some(o) => append_run(o, merged),
+            None => out = Some(merged),
+        }
+        if out.as_ref().is_some_and(|o| o.len() >= CHUNK_ROWS) {
+            if let Some(o) = out.take() {
+                if !send(tx, c, first, o).await {
+                    return Ok(false);
+                }
+                first = false;
+            }
+        }
+    }
+    if let Some(o) = out.take() {
+        if !send(tx, c, first, o).await {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The next non-empty run of a source within the plan's range, or `None` when exhausted.
+async fn refill(
+    store: &SegmentStore,
+    cursor: &mut Cursor,
+    c: &Candidate,
+    plan: &ReadPlan,
+) -> Result<Option<Run>> {
+    loop {
+        match cursor {
+            Cursor::Segment {
+                seg,
+                blocks,
+                next,
+                ranges,
+            } => {
+                let Some(b) = blocks.get(*next) else {
+                    return Ok(None);
+                };
+                *next += 1;
+                let block = store.read_block(seg, b, true).await?;
+                let mut run = Run {
+                    times: block.times.clone(),
+                    values: block.values.clone(),
+                };
+                run.clip(plan.start, plan.stop);
+                run.remove_ranges(ranges);
+                if !run.is_empty() {
+                    return Ok(Some(run));
+                }
+            }
+            Cursor::Head {
+                head,
+                after,
+                ranges,
+                done,
+            } => {
+                if *done {
+                    return Ok(None);
+                }
+                let run = {
+                    let mut h = head.borrow_mut();
+                    let col = h
+                        .series_mut(c.sid)
+                        .and_then(|sd| sd.columns.iter_mut().find(|col| *col.name == *c.field));
+                    let Some(col) = col else {
+                        *done = true;
+                        return Ok(None);
+                    };
+                    col.normalize();
+                    let start = match after {
+                        Some(t) => plan.start.max(t.saturating_add(1)),
+                        None => plan.start,
+                    };
+                    let r = col.range(start, plan.stop);
+                    if r.is_empty() {
+                        *done = true;
+                        return Ok(None);
+                    }
+                    let end = r.end.min(r.start + CHUNK_ROWS);
+                    Run::from_column(col, r.start, end)
+                };
+                *after = run.times.last().copied();
+                let mut run = run;
+                run.remove_ranges(ranges);
+                if !run.is_empty() {
+                    return Ok(Some(run));
+                }
+            }
+        }
+    }
+}
+
+fn append_run(into: &mut Run, mut more: Run) {
+    into.times.append(&mut more.times);
+    match (&mut into.values, more.values) {
+        (DecodedValues::Float(a), DecodedValues::Float(mut b)) => a.append(&mut b),
+        (DecodedValues::Integer(a), DecodedValues::Integer(mut b)) => a.append(&mut b),
+        (DecodedValues::UInteger(a), DecodedValues::UInteger(mut b)) => a.append(&mut b),
+        (DecodedValues::Boolean(a), DecodedValues::Boolean(mut b)) => a.append(&mut b),
+        (DecodedValues::String(a), DecodedValues::String(mut b)) => a.append(&mut b),
+        _ => {}
+    }
+}
+
+async fn send(tx: &StreamSender<Result<ReadChunk>>, c: &Candidate, first: bool, run: Run) -> bool {
+    let values = match run.values {
+        DecodedValues::Float(v) => ChunkValues::Float(v),
+        DecodedValues::Integer(v) => ChunkValues::Integer(v),
+        DecodedValues::UInteger(v) => ChunkValues::UInteger(v),
+        DecodedValues::Boolean(v) => ChunkValues::Boolean(v),
+        DecodedValues::String(v) => ChunkValues::String(
+            v.into_iter()
+                .map(|b| {
+                    String::from_utf8(b)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                })
+                .collect(),
+        ),
+    };
+    let chunk = ReadChunk {
+        key: c.key.clone(),
+        field: c.field.clone(),
+        first,
+        times: run.times,
+        values,
+    };
+    tx.send(Ok(chunk)).await.is_ok()
+}
+
+fn collect_candidates(
+    shard: &Shard,
+    snap: &Snapshot,
+    bucket: BucketId,
+    plan: &ReadPlan,
+) -> Vec<Candidate> {
     let st = shard.state.borrow();
+    let head = snap.head.borrow();
+    let frozen = snap.frozen.as_ref().map(|f| f.head.borrow());
     let mut out = Vec::new();
+    let mut fields: Vec<Box<[u8]>> = Vec::new();
     for &sid in st.index.bucket_series(bucket) {
         let Some(entry) = st.index.entry(sid) else {
             continue;
         };
-        let Some(sd) = st.head.series(sid) else {
+        fields.clear();
+        for h in std::iter::once(&*head).chain(frozen.as_deref()) {
+            if let Some(sd) = h.series(sid) {
+                fields.extend(sd.columns.iter().map(|c| c.name.clone()));
+            }
+        }
+        for seg in &snap.segments {
+            fields.extend(
+                seg.index
+                    .series(&entry.key)
+                    .iter()
+                    .map(|c| Box::from(c.field())),
+            );
+        }
+        if fields.is_empty() {
             continue;
-        };
+        }
+        fields.sort_unstable();
+        fields.dedup();
         let parts = lp::parse_series_key(&entry.key);
         let measurement = parts.measurement();
         let tags: Vec<(Vec<u8>, Vec<u8>)> = parts
@@ -130,8 +378,8 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         let mut key_arc: Option<Arc<[u8]>> = None;
-        for (ci, col) in sd.columns.iter().enumerate() {
-            if !matches(plan, &measurement, &tags, &col.name) {
+        for f in &fields {
+            if !matches(plan, &measurement, &tags, f) {
                 continue;
             }
             let key = key_arc
@@ -139,9 +387,8 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
                 .clone();
             out.push(Candidate {
                 key,
-                field: Arc::from(&*col.name),
+                field: Arc::from(&**f),
                 sid,
-                col: ci,
             });
         }
     }
@@ -156,18 +403,4 @@ fn matches(plan: &ReadPlan, measurement: &[u8], tags: &[(Vec<u8>, Vec<u8>)], fie
             .map(|(_, v)| v.as_slice())
     };
     plan.predicate.eval(measurement, &mut lookup, field)
-}
-
-fn copy_values(v: &Values, start: usize, end: usize) -> ChunkValues {
-    match v {
-        Values::Float(x) => ChunkValues::Float(x.to_vec_range(start, end)),
-        Values::Integer(x) => ChunkValues::Integer(x.to_vec_range(start, end)),
-        Values::UInteger(x) => ChunkValues::UInteger(x.to_vec_range(start, end)),
-        Values::Boolean(x) => ChunkValues::Boolean(x.to_vec_range(start, end)),
-        Values::String { .. } => ChunkValues::String(
-            (start..end)
-                .map(|i| v.str_at(i).unwrap_or("").to_string())
-                .collect(),
-        ),
-    }
 }

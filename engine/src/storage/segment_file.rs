@@ -478,6 +478,8 @@ impl ColumnEntry {
 pub struct SegmentWriter {
     bucket: BucketId,
     shard: u32,
+    /// File offset of `data[0]`: bytes before it were handed out by [`take_data`](Self::take_data).
+    base: u64,
     data: Vec<u8>,
     columns: Vec<ColumnEntry>,
 }
@@ -494,14 +496,33 @@ impl SegmentWriter {
         SegmentWriter {
             bucket,
             shard,
+            base: 0,
             data,
             columns: Vec::new(),
         }
     }
 
-    /// Bytes of data written so far (header included).
+    /// Bytes of data written so far (header included), taken or not.
     pub fn data_len(&self) -> usize {
+        self.base as usize + self.data.len()
+    }
+
+    /// Bytes buffered since the last [`take_data`](Self::take_data).
+    pub fn buffered_len(&self) -> usize {
         self.data.len()
+    }
+
+    /// Hands out the file bytes produced so far (to be written at the file's current end) so
+    /// that memory stays bounded while a large segment is built; [`finish`](Self::finish) then
+    /// returns only the rest of the file.
+    pub fn take_data(&mut self) -> Vec<u8> {
+        self.base += self.data.len() as u64;
+        std::mem::take(&mut self.data)
+    }
+
+    /// Number of columns added.
+    pub fn column_count(&self) -> usize {
+        self.columns.len()
     }
 
     /// Appends one column. Columns must come in strictly increasing (series key, field key)
@@ -580,8 +601,9 @@ impl SegmentWriter {
             };
             let start = i * BLOCK_POINTS;
             let offset = self.data.len();
+            let file_offset = self.base + offset as u64;
             let codec = |e| SegmentError::Block {
-                offset: offset as u64,
+                offset: file_offset,
                 source: e,
             };
             encoding::encode_timestamps(chunk, &mut self.data).map_err(codec)?;
@@ -596,7 +618,7 @@ impl SegmentWriter {
                 limit: u64::from(u32::MAX),
             })?;
             blocks.push(BlockRef {
-                offset: offset as u64,
+                offset: file_offset,
                 len,
                 // ts_len <= len, which fits.
                 ts_len: ts_len as u32,
@@ -609,15 +631,20 @@ impl SegmentWriter {
         Ok(blocks)
     }
 
-    /// Appends index and footer and returns the complete file.
+    /// Appends index and footer and returns the rest of the file: the complete file when
+    /// [`take_data`](Self::take_data) was never called, else the bytes after the last take
+    /// (which always end with the whole index and footer, so [`SegmentIndex::parse`] accepts
+    /// them).
     pub fn finish(self) -> Result<Vec<u8>, SegmentError> {
         let SegmentWriter {
             bucket,
             shard,
+            base,
             mut data,
             columns,
         } = self;
-        let index_offset = data.len() as u64;
+        let index_start = data.len();
+        let index_offset = base + index_start as u64;
         data.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         data.extend_from_slice(&0u16.to_le_bytes());
         data.extend_from_slice(&shard.to_le_bytes());
@@ -652,7 +679,7 @@ impl SegmentWriter {
                 data.extend_from_slice(&b.count.to_le_bytes());
             }
         }
-        let index_len = data.len() as u64 - index_offset;
+        let index_len = (data.len() - index_start) as u64;
         let index_len = u32::try_from(index_len).map_err(|_| SegmentError::TooLarge {
             what: "index length",
             size: index_len,
@@ -662,7 +689,7 @@ impl SegmentWriter {
         data.extend_from_slice(&index_offset.to_le_bytes());
         data.extend_from_slice(&index_len.to_le_bytes());
         let crc = data
-            .get(index_offset as usize..)
+            .get(index_start..)
             .map(crc32fast::hash)
             .unwrap_or_default();
         data.extend_from_slice(&crc.to_le_bytes());

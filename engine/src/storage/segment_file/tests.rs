@@ -556,3 +556,28 @@ fn forged_block_count_rejected_before_decoding() {
         }
     );
 }
+
+#[test]
+fn streamed_writer_produces_the_same_file() {
+    let t = times(3000);
+    let floats: Vec<f64> = (0..3000).map(|i| (i % 17) as f64 * 1.5).collect();
+    let build = |take_every: Option<usize>| {
+        let mut w = SegmentWriter::new(BUCKET, 3);
+        let mut out = Vec::new();
+        for s in 0..20 {
+            let key = format!("m,host=h{s:02}");
+            w.add_column(key.as_bytes(), b"v", &t, ColumnValues::Float(&floats))
+                .expect("add");
+            if take_every.is_some_and(|n| s % n == 0) {
+                out.extend(w.take_data());
+            }
+        }
+        out.extend(w.finish().expect("finish"));
+        out
+    };
+    let whole = build(None);
+    let streamed = build(Some(3));
+    assert_eq!(whole, streamed);
+    let index = SegmentIndex::parse(&streamed).expect("parse");
+    assert_eq!(index.columns().len(), 20);
+}
