@@ -30,6 +30,8 @@ pub enum ErrorKind {
     PartialWrite,
     /// Over a size limit (413 `request too large`).
     TooLarge,
+    /// Over a rate or count limit, e.g. the series limit of a bucket (429 + Retry-After).
+    TooManyRequests,
     /// Temporarily unable to serve: poisoned shard, memory budget, shutting down (503 + Retry-After).
     Unavailable,
     /// A bug or an unexpected I/O failure (500).

@@ -146,6 +146,7 @@ impl Ingest {
         precision: Precision,
         body: Bytes,
         now: i64,
+        min_time: i64,
     ) -> Result<Partitioned> {
         lp::scan(&body, precision, &mut self.lines, &mut self.errors);
         if !self.errors.is_empty() {
@@ -166,8 +167,13 @@ impl Ingest {
         let mut drop_reason = None;
         let mut lines = std::mem::take(&mut self.lines);
         for line in lines.iter_mut() {
-            if line.timestamp.is_none() {
-                line.timestamp = Some(default_ts);
+            let ts = *line.timestamp.get_or_insert(default_ts);
+            // Points older than the bucket's retention are dropped (InfluxDB 2.7: 422
+            // "partial write: points beyond retention policy dropped=N").
+            if ts < min_time {
+                dropped += 1;
+                drop_reason.get_or_insert_with(|| "points beyond retention policy".to_string());
+                continue;
             }
             // Field type checks against the registry. Fast path: a line with exactly the same
             // bucket, measurement, field keys and types as the last line that passed needs no
@@ -323,7 +329,7 @@ mod tests {
             b"cpu,b=2,a=1 v=1 1\ncpu,a=1,b=2 v=2 2\ncpu,b=2,a=1 v=3 3\ncpu,a=1,b=3 v=4 4\n",
         );
         let p = ing
-            .partition(BucketId(9), Precision::Nanoseconds, body, 0)
+            .partition(BucketId(9), Precision::Nanoseconds, body, 0, i64::MIN)
             .unwrap();
         let keys = keys_of(&p);
         assert_eq!(keys.len(), 4);
@@ -339,13 +345,33 @@ mod tests {
         let mut ing = ingest(2);
         let body = Bytes::from_static(b"m f=1 1\nm f=2 2\nm f=3i 3\nm f=4 4\nm g=1i,f=5i 5\n");
         let p = ing
-            .partition(BucketId(1), Precision::Nanoseconds, body, 0)
+            .partition(BucketId(1), Precision::Nanoseconds, body, 0, i64::MIN)
             .unwrap();
         assert_eq!((p.accepted, p.dropped), (3, 2));
         let reason = p.drop_reason.unwrap();
         assert!(
             reason.contains("is type integer, already exists as type float"),
             "{reason}"
+        );
+    }
+
+    #[test]
+    fn points_older_than_retention_are_dropped() {
+        let mut ing = ingest(2);
+        let body = Bytes::from_static(
+            b"m f=1 10
+m f=2 99
+m f=3 100
+m f=4 200
+",
+        );
+        let p = ing
+            .partition(BucketId(1), Precision::Nanoseconds, body, 0, 100)
+            .unwrap();
+        assert_eq!((p.accepted, p.dropped), (2, 2));
+        assert_eq!(
+            p.drop_reason.as_deref(),
+            Some("points beyond retention policy")
         );
     }
 }

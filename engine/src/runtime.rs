@@ -55,6 +55,8 @@ pub struct EngineShared {
     poisoned: Vec<AtomicBool>,
     shutting_down: AtomicBool,
     http_drained: AtomicUsize,
+    /// Series per bucket over all shards (kept only when a series limit is set).
+    series_counts: dashmap::DashMap<BucketId, std::sync::atomic::AtomicU64>,
 }
 
 impl EngineShared {
@@ -142,6 +144,7 @@ impl Engine {
             poisoned: (0..shards).map(|_| AtomicBool::new(false)).collect(),
             shutting_down: AtomicBool::new(false),
             http_drained: AtomicUsize::new(0),
+            series_counts: dashmap::DashMap::new(),
             config,
         });
         Ok(Engine {
@@ -167,6 +170,17 @@ impl Engine {
         let started = std::time::Instant::now();
         let env = {
             let shared = self.shared.clone();
+            let limit = shared.config.storage.max_series_per_bucket;
+            let counts = shared.clone();
+            let reserve_series = (limit > 0).then(|| -> Box<dyn Fn(BucketId, u64) -> bool> {
+                Box::new(move |b, n| {
+                    let c = counts.series_counts.entry(b).or_default();
+                    c.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                        (cur.saturating_add(n) <= limit).then_some(cur + n)
+                    })
+                    .is_ok()
+                })
+            });
             ShardEnv {
                 retention: Box::new(move |b| {
                     shared
@@ -175,10 +189,20 @@ impl Engine {
                         .bucket_by_id(b)
                         .map(|b| b.retention_seconds)
                 }),
+                reserve_series,
             }
         };
         let (shard, stats) =
             Shard::open_with(id, &self.shared.config, &self.shared.types, env).await?;
+        if self.shared.config.storage.max_series_per_bucket > 0 {
+            for (b, n) in shard.series_per_bucket() {
+                self.shared
+                    .series_counts
+                    .entry(b)
+                    .or_default()
+                    .fetch_add(n, Ordering::AcqRel);
+            }
+        }
         tracing::info!(
             shard = id,
             segments = stats.wal.segments,
@@ -360,11 +384,17 @@ impl ShardContext {
             return Err(Error::unavailable("ringflux is shutting down"));
         }
         let now = now_nanos();
+        let min_time = match self.inner.shared.catalog.snapshot().bucket_by_id(bucket) {
+            Some(b) if b.retention_seconds > 0 => {
+                now.saturating_sub(b.retention_seconds.saturating_mul(1_000_000_000))
+            }
+            _ => i64::MIN,
+        };
         let parts = self
             .inner
             .ingest
             .borrow_mut()
-            .partition(bucket, precision, body, now)?;
+            .partition(bucket, precision, body, now, min_time)?;
         let mut waits: Vec<OneshotReceiver<Result<WriteAck>>> = Vec::new();
         for (shard, (lines, keys)) in parts.per_shard.into_iter().zip(parts.keys).enumerate() {
             if lines.is_empty() {

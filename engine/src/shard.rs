@@ -51,6 +51,9 @@ pub struct ShardEnv {
     /// Retention of a bucket in seconds (0 = infinite), or `None` if the bucket no longer
     /// exists (its data is then dropped by flushes and the retention check).
     pub retention: Box<dyn Fn(BucketId) -> Option<i64>>,
+    /// Reserves `n` new series of a bucket against the per-bucket series limit (shared by all
+    /// shards); false if that would pass the limit. `None` = no limit.
+    pub reserve_series: Option<Box<dyn Fn(BucketId, u64) -> bool>>,
 }
 
 impl std::fmt::Debug for ShardEnv {
@@ -63,6 +66,7 @@ impl Default for ShardEnv {
     fn default() -> Self {
         ShardEnv {
             retention: Box::new(|_| Some(0)),
+            reserve_series: None,
         }
     }
 }
@@ -398,6 +402,18 @@ impl Shard {
         &self.store
     }
 
+    /// Number of series per bucket.
+    pub fn series_per_bucket(&self) -> Vec<(BucketId, u64)> {
+        let st = self.state.borrow();
+        let mut counts: crate::hash::FastMap<BucketId, u64> = crate::hash::FastMap::default();
+        for sid in 0..st.index.len() as SeriesId {
+            if let Some(e) = st.index.entry(sid) {
+                *counts.entry(e.bucket).or_default() += 1;
+            }
+        }
+        counts.into_iter().collect()
+    }
+
     /// Number of series.
     pub fn series_count(&self) -> usize {
         self.state.borrow().index.len()
@@ -527,6 +543,12 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
             glommio::timer::sleep(delay).await;
         }
         std::mem::swap(&mut batch, &mut *shard.pending.borrow_mut());
+        if let Some(reserve) = &shard.env.reserve_series {
+            batch = shard.admit_series(batch, reserve.as_ref());
+            if batch.is_empty() {
+                continue;
+            }
+        }
         // Encode every pending request into one (reused) buffer.
         buf.clear();
         sids.clear();
@@ -598,6 +620,45 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
         tx.send(Ok(end));
     }
     shard.notify.finish();
+}
+
+impl Shard {
+    /// Per-bucket series limit: reserves the series each request would create and fails the
+    /// requests that would pass the limit (429), before anything is logged. Only runs when a
+    /// limit is configured.
+    fn admit_series(
+        &self,
+        batch: Vec<Pending>,
+        reserve: &dyn Fn(BucketId, u64) -> bool,
+    ) -> Vec<Pending> {
+        let mut admitted = Vec::with_capacity(batch.len());
+        let mut st = self.state.borrow_mut();
+        let mut seen: crate::hash::FastMap<Vec<u8>, ()> = crate::hash::FastMap::default();
+        for p in batch {
+            seen.clear();
+            let b = &p.batch;
+            for i in 0..b.lines.len() {
+                if let Some(k) = b.keys.get(i) {
+                    if st.index.get(b.bucket, k).is_none() && !seen.contains_key(k) {
+                        seen.insert(k.to_vec(), ());
+                    }
+                }
+            }
+            let new = seen.len() as u64;
+            if new == 0 || reserve(b.bucket, new) {
+                admitted.push(p);
+            } else {
+                p.reply.send(Err(Error::new(
+                    crate::error::ErrorKind::TooManyRequests,
+                    format!(
+                        "series limit of the bucket reached (--storage-max-series-per-bucket): this write would create {new} new series; drop series or raise the limit"
+                    ),
+                )));
+            }
+        }
+        drop(st);
+        admitted
+    }
 }
 
 impl ShardState {

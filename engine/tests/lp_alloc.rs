@@ -164,16 +164,34 @@ fn partition_allocations_do_not_grow_with_points() {
     let large = tsbs_body(20_000);
     // Warm up: first sightings of series and fields fill the per-core caches.
     for _ in 0..2 {
-        ing.partition(BucketId(1), Precision::Nanoseconds, large.clone(), 0)
-            .unwrap();
+        ing.partition(
+            BucketId(1),
+            Precision::Nanoseconds,
+            large.clone(),
+            0,
+            i64::MIN,
+        )
+        .unwrap();
     }
     let (p_small, a_small) = count_allocs(|| {
-        ing.partition(BucketId(1), Precision::Nanoseconds, small.clone(), 0)
-            .unwrap()
+        ing.partition(
+            BucketId(1),
+            Precision::Nanoseconds,
+            small.clone(),
+            0,
+            i64::MIN,
+        )
+        .unwrap()
     });
     let (p_large, a_large) = count_allocs(|| {
-        ing.partition(BucketId(1), Precision::Nanoseconds, large.clone(), 0)
-            .unwrap()
+        ing.partition(
+            BucketId(1),
+            Precision::Nanoseconds,
+            large.clone(),
+            0,
+            i64::MIN,
+        )
+        .unwrap()
     });
     assert_eq!(p_small.accepted, 200);
     assert_eq!(p_large.accepted, 20_000);

@@ -90,6 +90,13 @@ impl ApiError {
         e
     }
 
+    /// 429 `too many requests` with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too many requests", message);
+        e.retry_after = Some(1);
+        e
+    }
+
     /// 500 `internal error`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error", message)
@@ -143,6 +150,7 @@ impl From<Error> for ApiError {
             ),
             ErrorKind::TooLarge => ApiError::too_large(msg),
             ErrorKind::Unavailable => ApiError::unavailable(msg),
+            ErrorKind::TooManyRequests => ApiError::too_many_requests(msg),
             _ => ApiError::internal(msg),
         };
         api.line = e.line();

@@ -228,6 +228,7 @@ fn retention_drops_old_partitions_and_deleted_buckets() {
                 1 => Some(3600),
                 _ => None,
             }),
+            reserve_series: None,
         };
         let (shard, _) = Shard::open_with(0, &c, &types, env).await.unwrap();
         let old = now - 5 * hour;
