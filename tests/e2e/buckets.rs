@@ -29,7 +29,12 @@ fn write_to(s: &TestServer, bucket: &str, lp: &str) -> Response {
 }
 
 fn bucket_names(s: &TestServer) -> Vec<String> {
-    let r = call(s, "GET", &format!("/api/v2/buckets?org={ORG}"), None);
+    let r = call(
+        s,
+        "GET",
+        &format!("/api/v2/buckets?org={ORG}&limit=100"),
+        None,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["buckets"]
         .as_array()
@@ -161,4 +166,28 @@ fn deleting_an_org_deletes_its_buckets() {
     assert_eq!(orgs.len(), 1);
     assert_eq!(orgs[0]["name"], ORG);
     assert_eq!(r.json()["links"]["self"], "/api/v2/orgs");
+}
+
+#[test]
+fn concurrent_creations_from_many_connections_are_all_kept() {
+    let s = TestServer::spawn();
+    let org_id = s.onboard_json()["org"]["id"].as_str().unwrap().to_string();
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let (s, org_id) = (&s, &org_id);
+            scope.spawn(move || {
+                for i in 0..3 {
+                    let r = call(
+                        s,
+                        "POST",
+                        "/api/v2/buckets",
+                        Some(serde_json::json!({"orgID": org_id, "name": format!("c{t}-{i}")})),
+                    );
+                    assert_eq!(r.status, 201, "{}", r.text());
+                }
+            });
+        }
+    });
+    let names = bucket_names(&s);
+    assert_eq!(names.len(), 3 + 18, "{names:?}");
 }
