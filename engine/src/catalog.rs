@@ -9,7 +9,13 @@
 //!   publishes it; a crash leaves either the old or the new file, never a torn one.
 //! - Passwords are stored as Argon2id PHC strings, never in clear. Tokens are stored as given
 //!   (InfluxDB 2.x lists them back to operators too).
-//! - IDs are random non-zero 64-bit values printed as 16 hex digits.
+//! - IDs are random non-zero 64-bit values printed as 16 hex digits. A new bucket or org gets
+//!   an ID no current bucket or org has; since IDs are 63 random bits, a deleted bucket's ID is
+//!   in practice never handed out again, so data written under an old ID stays unreachable.
+//! - Bucket names are unique within an org, org names are unique. Every org has the system
+//!   buckets `_monitoring` and `_tasks`; they cannot be renamed or deleted (only with their org).
+//! - A mutation is validated against the current snapshot by the pure `CatalogData` methods
+//!   (no I/O), then committed; a rejected mutation changes nothing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +60,9 @@ pub struct Org {
     pub created_at: String,
     /// RFC3339 update time.
     pub updated_at: String,
+    /// Users owning the org (the creator). Filter of `GET /api/v2/orgs?userID=`.
+    #[serde(default)]
+    pub owners: Vec<u64>,
 }
 
 /// A bucket.
@@ -70,6 +79,13 @@ pub struct Bucket {
     pub description: String,
     /// Retention in seconds; 0 = infinite.
     pub retention_seconds: i64,
+    /// Shard-group duration in seconds, normalised when set; 0 = derived from the retention
+    /// ([`shard_group_duration`]), as for catalogs written before it was stored.
+    #[serde(default)]
+    pub shard_group_seconds: i64,
+    /// v1 retention-policy name (`rp`), empty if none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub rp: String,
     /// `user` or `system`.
     pub kind: String,
     /// RFC3339 creation time.
@@ -240,6 +256,16 @@ impl CatalogSnapshot {
             .get(*self.bucket_by_name.get(&(org.0, name.to_string()))?)
     }
 
+    /// Every bucket, in catalog order.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.data.buckets
+    }
+
+    /// Every org, in catalog order.
+    pub fn orgs(&self) -> &[Org] {
+        &self.data.orgs
+    }
+
     /// User by ID.
     pub fn user_by_id(&self, id: UserId) -> Option<&User> {
         self.data.users.iter().find(|u| u.id == id.0)
@@ -253,6 +279,16 @@ impl Authorization {
             p.action == action
                 && p.resource.kind == "buckets"
                 && p.resource.id.is_none_or(|id| id == bucket)
+                && p.resource.org_id.is_none_or(|o| o == org)
+        })
+    }
+
+    /// Does this authorization allow `action` on org `org` itself (resource type `orgs`)?
+    pub fn allows_org(&self, action: &str, org: u64) -> bool {
+        self.permissions.iter().any(|p| {
+            p.action == action
+                && p.resource.kind == "orgs"
+                && p.resource.id.is_none_or(|id| id == org)
                 && p.resource.org_id.is_none_or(|o| o == org)
         })
     }
@@ -309,11 +345,77 @@ pub struct OnboardingResult {
     pub auth: Authorization,
 }
 
+/// A bucket to create (`POST /api/v2/buckets`, already decoded).
+#[derive(Debug, Clone)]
+pub struct NewBucket {
+    /// Owning org.
+    pub org_id: u64,
+    /// Name, unique within the org.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Retention in seconds; 0 = infinite.
+    pub retention_seconds: i64,
+    /// Requested shard-group duration in seconds; 0 = InfluxDB's default for the retention.
+    pub shard_group_seconds: i64,
+    /// v1 retention-policy name.
+    pub rp: String,
+}
+
+/// Changes to a bucket (`PATCH /api/v2/buckets/{id}`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct BucketUpdate {
+    /// The bucket.
+    pub id: u64,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New retention in seconds (0 = infinite).
+    pub retention_seconds: Option<i64>,
+    /// New shard-group duration in seconds (0 = default for the retention).
+    pub shard_group_seconds: Option<i64>,
+}
+
+/// An org to create (`POST /api/v2/orgs`).
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    /// Unique name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The creating user (becomes an owner), if known.
+    pub owner: Option<u64>,
+}
+
+/// Changes to an org (`PATCH /api/v2/orgs/{id}`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUpdate {
+    /// The org.
+    pub id: u64,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
 /// A catalog mutation (executed on shard 0).
 #[derive(Debug, Clone)]
 pub enum CatalogOp {
     /// Initial setup.
     Onboard(OnboardingRequest),
+    /// Create a user bucket (fresh random ID, never reused).
+    CreateBucket(NewBucket),
+    /// Update a bucket.
+    UpdateBucket(BucketUpdate),
+    /// Delete a user bucket (system buckets cannot be deleted).
+    DeleteBucket(u64),
+    /// Create an org with its system buckets.
+    CreateOrg(NewOrg),
+    /// Update an org.
+    UpdateOrg(OrgUpdate),
+    /// Delete an org and every bucket it owns.
+    DeleteOrg(u64),
 }
 
 /// The answer to a [`CatalogOp`].
@@ -321,6 +423,293 @@ pub enum CatalogOp {
 pub enum CatalogReply {
     /// Onboarding result.
     Onboarded(Box<OnboardingResult>),
+    /// The created or updated bucket.
+    Bucket(Box<Bucket>),
+    /// The created or updated org.
+    Org(Box<Org>),
+    /// The resource was deleted.
+    Deleted,
+}
+
+/// Smallest non-zero retention InfluxDB accepts, seconds.
+pub const MIN_RETENTION_SECONDS: i64 = 3600;
+
+/// Retention of the `_monitoring` system bucket (7 days).
+pub const MONITORING_RETENTION_SECONDS: i64 = 7 * 86400;
+/// Retention of the `_tasks` system bucket (3 days).
+pub const TASKS_RETENTION_SECONDS: i64 = 3 * 86400;
+
+/// Shard-group duration InfluxDB derives from a retention period (seconds): 1 h under two
+/// days, 1 day under 180 days, 7 days otherwise and for infinite retention.
+pub fn shard_group_duration(retention_seconds: i64) -> i64 {
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 24 * HOUR;
+    match retention_seconds {
+        0 => 7 * DAY,
+        r if r < 2 * DAY => HOUR,
+        r if r < 180 * DAY => DAY,
+        _ => 7 * DAY,
+    }
+}
+
+/// InfluxDB 2.7's `NormalisedShardDuration`: 0 picks the default for the retention, anything
+/// under an hour becomes an hour.
+pub fn normalised_shard_group(requested: i64, retention_seconds: i64) -> i64 {
+    if requested == 0 {
+        shard_group_duration(retention_seconds)
+    } else {
+        requested.max(MIN_RETENTION_SECONDS)
+    }
+}
+
+impl Bucket {
+    /// The shard-group duration in effect (stored, or derived for old catalogs).
+    pub fn effective_shard_group_seconds(&self) -> i64 {
+        if self.shard_group_seconds > 0 {
+            self.shard_group_seconds
+        } else {
+            shard_group_duration(self.retention_seconds)
+        }
+    }
+
+    /// Is this a system bucket (`_monitoring`, `_tasks`)?
+    pub fn is_system(&self) -> bool {
+        self.kind == "system"
+    }
+}
+
+/// Checks a user bucket name as InfluxDB 2.7 does (400 `invalid`).
+pub fn validate_bucket_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid("bucket name is empty"));
+    }
+    if name.starts_with('_') {
+        return Err(Error::invalid(format!(
+            "bucket name {name} is invalid. Buckets may not start with underscore"
+        )));
+    }
+    if name.contains('"') {
+        return Err(Error::invalid(format!(
+            "bucket name {name} is invalid. Bucket names may not include quotation marks"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a retention and shard-group duration (seconds) before they are stored.
+/// Negative values and retentions under an hour are 422 `unprocessable entity`.
+pub fn validate_retention(retention_seconds: i64, shard_group_seconds: i64) -> Result<()> {
+    if retention_seconds < 0 {
+        return Err(Error::unprocessable(
+            "expiration seconds cannot be negative",
+        ));
+    }
+    if shard_group_seconds < 0 {
+        return Err(Error::unprocessable(
+            "shard-group duration seconds cannot be negative",
+        ));
+    }
+    if retention_seconds != 0 && retention_seconds < MIN_RETENTION_SECONDS {
+        return Err(Error::unprocessable(
+            "retention policy duration must be at least 1h0m0s",
+        ));
+    }
+    Ok(())
+}
+
+fn system_buckets(org_id: u64, now: &str) -> [Bucket; 2] {
+    let mk = |name: &str, retention: i64| Bucket {
+        id: new_id(),
+        org_id,
+        name: name.into(),
+        description: String::new(),
+        retention_seconds: retention,
+        shard_group_seconds: shard_group_duration(retention),
+        rp: String::new(),
+        kind: "system".into(),
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
+    };
+    [
+        mk("_monitoring", MONITORING_RETENTION_SECONDS),
+        mk("_tasks", TASKS_RETENTION_SECONDS),
+    ]
+}
+
+/// A random ID not used by any bucket or org of `data` (IDs are never reused).
+fn fresh_id(data: &CatalogData) -> u64 {
+    loop {
+        let id = new_id();
+        if !data.buckets.iter().any(|b| b.id == id) && !data.orgs.iter().any(|o| o.id == id) {
+            return id;
+        }
+    }
+}
+
+impl CatalogData {
+    /// Applies a bucket creation to a copy of the catalog (pure: no I/O).
+    pub fn create_bucket(&mut self, req: NewBucket, now: &str) -> Result<Bucket> {
+        if !self.orgs.iter().any(|o| o.id == req.org_id) {
+            return Err(Error::not_found("organization not found"));
+        }
+        validate_bucket_name(&req.name)?;
+        validate_retention(req.retention_seconds, req.shard_group_seconds)?;
+        let sgd = normalised_shard_group(req.shard_group_seconds, req.retention_seconds);
+        if req.retention_seconds > 0 && sgd > req.retention_seconds {
+            return Err(Error::unprocessable(
+                "retention policy duration must be greater than the shard duration",
+            ));
+        }
+        if self
+            .buckets
+            .iter()
+            .any(|b| b.org_id == req.org_id && b.name == req.name)
+        {
+            return Err(Error::conflict(format!(
+                "bucket with name {} already exists",
+                req.name
+            )));
+        }
+        let b = Bucket {
+            id: fresh_id(self),
+            org_id: req.org_id,
+            name: req.name,
+            description: req.description,
+            retention_seconds: req.retention_seconds,
+            shard_group_seconds: sgd,
+            rp: req.rp,
+            kind: "user".into(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+        };
+        self.buckets.push(b.clone());
+        Ok(b)
+    }
+
+    /// Applies a bucket update (pure).
+    pub fn update_bucket(&mut self, upd: BucketUpdate, now: &str) -> Result<Bucket> {
+        let i = self
+            .buckets
+            .iter()
+            .position(|b| b.id == upd.id)
+            .ok_or_else(|| Error::not_found("bucket not found"))?;
+        let mut b = self.buckets[i].clone();
+        if let Some(name) = upd.name.filter(|n| *n != b.name) {
+            if b.is_system() {
+                return Err(Error::invalid("system buckets cannot be renamed"));
+            }
+            validate_bucket_name(&name)?;
+            if self
+                .buckets
+                .iter()
+                .any(|o| o.org_id == b.org_id && o.name == name)
+            {
+                return Err(Error::conflict("bucket name is not unique"));
+            }
+            b.name = name;
+        }
+        if let Some(d) = upd.description {
+            b.description = d;
+        }
+        if upd.retention_seconds.is_some() || upd.shard_group_seconds.is_some() {
+            let retention = upd.retention_seconds.unwrap_or(b.retention_seconds);
+            validate_retention(retention, upd.shard_group_seconds.unwrap_or(0))?;
+            let sgd = match upd.shard_group_seconds {
+                Some(s) => normalised_shard_group(s, retention),
+                None => b.effective_shard_group_seconds(),
+            };
+            if retention > 0 && sgd > retention {
+                return Err(Error::unprocessable(
+                    "shard-group duration must also be updated to be smaller than new retention duration",
+                ));
+            }
+            b.retention_seconds = retention;
+            b.shard_group_seconds = sgd;
+        }
+        b.updated_at = now.to_string();
+        self.buckets[i] = b.clone();
+        Ok(b)
+    }
+
+    /// Removes a user bucket (pure).
+    pub fn delete_bucket(&mut self, id: u64) -> Result<()> {
+        let i = self
+            .buckets
+            .iter()
+            .position(|b| b.id == id)
+            .ok_or_else(|| Error::not_found("bucket not found"))?;
+        if self.buckets[i].is_system() {
+            return Err(Error::invalid("system buckets cannot be deleted"));
+        }
+        self.buckets.remove(i);
+        Ok(())
+    }
+
+    /// Adds an org and its two system buckets (pure).
+    pub fn create_org(&mut self, req: NewOrg, now: &str) -> Result<Org> {
+        if req.name.trim().is_empty() {
+            return Err(Error::invalid("org name is empty"));
+        }
+        if self.orgs.iter().any(|o| o.name == req.name) {
+            return Err(Error::conflict(format!(
+                "organization with name {} already exists",
+                req.name
+            )));
+        }
+        let org = Org {
+            id: fresh_id(self),
+            name: req.name,
+            description: req.description,
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            owners: req.owner.into_iter().collect(),
+        };
+        self.orgs.push(org.clone());
+        for mut b in system_buckets(org.id, now) {
+            b.id = fresh_id(self);
+            self.buckets.push(b);
+        }
+        Ok(org)
+    }
+
+    /// Applies an org update (pure).
+    pub fn update_org(&mut self, upd: OrgUpdate, now: &str) -> Result<Org> {
+        let i = self
+            .orgs
+            .iter()
+            .position(|o| o.id == upd.id)
+            .ok_or_else(|| Error::not_found("organization not found"))?;
+        let mut org = self.orgs[i].clone();
+        if let Some(name) = upd.name.filter(|n| *n != org.name) {
+            if name.trim().is_empty() {
+                return Err(Error::invalid("org name is empty"));
+            }
+            if self.orgs.iter().any(|o| o.name == name) {
+                return Err(Error::conflict(format!(
+                    "organization with name {name} already exists"
+                )));
+            }
+            org.name = name;
+        }
+        if let Some(d) = upd.description {
+            org.description = d;
+        }
+        org.updated_at = now.to_string();
+        self.orgs[i] = org.clone();
+        Ok(org)
+    }
+
+    /// Removes an org and every bucket it owns, system buckets included (pure).
+    pub fn delete_org(&mut self, id: u64) -> Result<()> {
+        let i = self
+            .orgs
+            .iter()
+            .position(|o| o.id == id)
+            .ok_or_else(|| Error::not_found("organization not found"))?;
+        self.orgs.remove(i);
+        self.buckets.retain(|b| b.org_id != id);
+        Ok(())
+    }
 }
 
 /// The catalog: a published snapshot plus the file it persists to.
@@ -460,6 +849,44 @@ impl Catalog {
                 .onboard(req)
                 .await
                 .map(|r| CatalogReply::Onboarded(Box::new(r))),
+            op => {
+                let snap = self.snapshot();
+                if !snap.is_onboarded() {
+                    return Err(Error::new(
+                        crate::error::ErrorKind::Unauthorized,
+                        "the instance is not set up",
+                    ));
+                }
+                let mut data = snap.data().clone();
+                let now = now_rfc3339();
+                let reply = match op {
+                    CatalogOp::Onboard(_) => {
+                        return Err(Error::internal("onboarding handled above"))
+                    }
+                    CatalogOp::CreateBucket(req) => {
+                        CatalogReply::Bucket(Box::new(data.create_bucket(req, &now)?))
+                    }
+                    CatalogOp::UpdateBucket(upd) => {
+                        CatalogReply::Bucket(Box::new(data.update_bucket(upd, &now)?))
+                    }
+                    CatalogOp::DeleteBucket(id) => {
+                        data.delete_bucket(id)?;
+                        CatalogReply::Deleted
+                    }
+                    CatalogOp::CreateOrg(req) => {
+                        CatalogReply::Org(Box::new(data.create_org(req, &now)?))
+                    }
+                    CatalogOp::UpdateOrg(upd) => {
+                        CatalogReply::Org(Box::new(data.update_org(upd, &now)?))
+                    }
+                    CatalogOp::DeleteOrg(id) => {
+                        data.delete_org(id)?;
+                        CatalogReply::Deleted
+                    }
+                };
+                self.commit(data).await?;
+                Ok(reply)
+            }
         }
     }
 
@@ -520,20 +947,21 @@ impl Catalog {
             description: String::new(),
             created_at: now.clone(),
             updated_at: now.clone(),
+            owners: vec![user.id],
         };
-        let mk_bucket = |name: &str, retention: i64, kind: &str| Bucket {
+        let bucket = Bucket {
             id: new_id(),
             org_id: org.id,
-            name: name.into(),
+            name: req.bucket.clone(),
             description: String::new(),
             retention_seconds: retention,
-            kind: kind.into(),
+            shard_group_seconds: shard_group_duration(retention),
+            rp: String::new(),
+            kind: "user".into(),
             created_at: now.clone(),
             updated_at: now.clone(),
         };
-        let bucket = mk_bucket(&req.bucket, retention, "user");
-        let monitoring = mk_bucket("_monitoring", 7 * 86400, "system");
-        let tasks = mk_bucket("_tasks", 3 * 86400, "system");
+        let [monitoring, tasks] = system_buckets(org.id, &now);
         let permissions = RESOURCE_TYPES
             .iter()
             .flat_map(|t| {
@@ -577,5 +1005,244 @@ impl Catalog {
             bucket,
             auth,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    const NOW: &str = "2024-01-01T00:00:00Z";
+
+    fn data_with_org() -> (CatalogData, u64) {
+        let mut d = CatalogData::default();
+        let org = d
+            .create_org(
+                NewOrg {
+                    name: "acme".into(),
+                    description: String::new(),
+                    owner: Some(7),
+                },
+                NOW,
+            )
+            .unwrap();
+        (d, org.id)
+    }
+
+    fn new_bucket(org: u64, name: &str, retention: i64, sgd: i64) -> NewBucket {
+        NewBucket {
+            org_id: org,
+            name: name.into(),
+            description: String::new(),
+            retention_seconds: retention,
+            shard_group_seconds: sgd,
+            rp: String::new(),
+        }
+    }
+
+    #[test]
+    fn org_creation_adds_system_buckets() {
+        let (d, org) = data_with_org();
+        let mut names: Vec<_> = d.buckets.iter().filter(|b| b.org_id == org).collect();
+        names.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(names.len(), 2);
+        assert_eq!(names[0].name, "_monitoring");
+        assert_eq!(names[1].name, "_tasks");
+        assert!(names.iter().all(|b| b.is_system()));
+        assert_eq!(d.orgs[0].owners, vec![7]);
+    }
+
+    #[test]
+    fn bucket_names_and_retention_are_validated() {
+        let (mut d, org) = data_with_org();
+        let kind = |r: Result<Bucket>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "_x", 0, 0), NOW)),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "a\"b", 0, 0), NOW)),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "", 0, 0), NOW)),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "a", 60, 0), NOW)),
+            ErrorKind::Unprocessable
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "a", -1, 0), NOW)),
+            ErrorKind::Unprocessable
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org, "a", 7200, 86400), NOW)),
+            ErrorKind::Unprocessable
+        );
+        assert_eq!(
+            kind(d.create_bucket(new_bucket(org + 1, "a", 0, 0), NOW)),
+            ErrorKind::NotFound
+        );
+        let b = d.create_bucket(new_bucket(org, "a", 3600, 0), NOW).unwrap();
+        assert_eq!(b.shard_group_seconds, 3600);
+        let e = d
+            .create_bucket(new_bucket(org, "a", 0, 0), NOW)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(e.message(), "bucket with name a already exists");
+        // An explicit shard-group duration under an hour is raised to an hour.
+        let c = d.create_bucket(new_bucket(org, "c", 0, 60), NOW).unwrap();
+        assert_eq!(c.shard_group_seconds, 3600);
+    }
+
+    #[test]
+    fn recreated_bucket_gets_a_new_id() {
+        let (mut d, org) = data_with_org();
+        let a = d.create_bucket(new_bucket(org, "a", 0, 0), NOW).unwrap();
+        d.delete_bucket(a.id).unwrap();
+        assert_eq!(
+            d.delete_bucket(a.id).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        let b = d.create_bucket(new_bucket(org, "a", 0, 0), NOW).unwrap();
+        assert_ne!(a.id, b.id);
+    }
+
+    #[test]
+    fn system_buckets_cannot_be_renamed_or_deleted() {
+        let (mut d, _) = data_with_org();
+        let sys = d.buckets[0].clone();
+        assert_eq!(
+            d.delete_bucket(sys.id).unwrap_err().message(),
+            "system buckets cannot be deleted"
+        );
+        let e = d
+            .update_bucket(
+                BucketUpdate {
+                    id: sys.id,
+                    name: Some("x".into()),
+                    ..Default::default()
+                },
+                NOW,
+            )
+            .unwrap_err();
+        assert_eq!(e.message(), "system buckets cannot be renamed");
+        // Same name: not a rename.
+        assert!(d
+            .update_bucket(
+                BucketUpdate {
+                    id: sys.id,
+                    name: Some(sys.name.clone()),
+                    description: Some("d".into()),
+                    ..Default::default()
+                },
+                NOW,
+            )
+            .is_ok());
+    }
+
+    #[test]
+    fn bucket_update_keeps_the_shard_group_and_checks_it() {
+        let (mut d, org) = data_with_org();
+        let b = d
+            .create_bucket(new_bucket(org, "a", 30 * 86400, 0), NOW)
+            .unwrap();
+        assert_eq!(b.shard_group_seconds, 86400);
+        let upd = |r: Option<i64>, s: Option<i64>| BucketUpdate {
+            id: b.id,
+            retention_seconds: r,
+            shard_group_seconds: s,
+            ..Default::default()
+        };
+        let e = d.update_bucket(upd(Some(7200), None), NOW).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unprocessable);
+        let u = d.update_bucket(upd(Some(7200), Some(3600)), NOW).unwrap();
+        assert_eq!((u.retention_seconds, u.shard_group_seconds), (7200, 3600));
+        let u = d.update_bucket(upd(Some(0), None), NOW).unwrap();
+        assert_eq!((u.retention_seconds, u.shard_group_seconds), (0, 3600));
+        let other = d.create_bucket(new_bucket(org, "b", 0, 0), NOW).unwrap();
+        let e = d
+            .update_bucket(
+                BucketUpdate {
+                    id: other.id,
+                    name: Some("a".into()),
+                    ..Default::default()
+                },
+                NOW,
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (ErrorKind::Conflict, "bucket name is not unique")
+        );
+    }
+
+    #[test]
+    fn deleting_an_org_deletes_its_buckets() {
+        let (mut d, org) = data_with_org();
+        let other = d
+            .create_org(
+                NewOrg {
+                    name: "other".into(),
+                    description: String::new(),
+                    owner: None,
+                },
+                NOW,
+            )
+            .unwrap();
+        d.create_bucket(new_bucket(org, "a", 0, 0), NOW).unwrap();
+        d.delete_org(org).unwrap();
+        assert!(d.buckets.iter().all(|b| b.org_id == other.id));
+        assert_eq!(d.buckets.len(), 2);
+        assert_eq!(d.delete_org(org).unwrap_err().kind(), ErrorKind::NotFound);
+        let e = d
+            .create_org(
+                NewOrg {
+                    name: "other".into(),
+                    description: String::new(),
+                    owner: None,
+                },
+                NOW,
+            )
+            .unwrap_err();
+        assert_eq!(e.message(), "organization with name other already exists");
+    }
+
+    #[test]
+    fn allows_org_checks_type_id_and_org() {
+        let auth = |id: Option<u64>, org_id: Option<u64>| Authorization {
+            id: 1,
+            token: "t".into(),
+            status: "active".into(),
+            description: String::new(),
+            org_id: 1,
+            user_id: 1,
+            permissions: vec![Permission {
+                action: "read".into(),
+                resource: Resource {
+                    kind: "orgs".into(),
+                    id,
+                    org_id,
+                },
+            }],
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        assert!(auth(None, None).allows_org("read", 5));
+        assert!(!auth(None, None).allows_org("write", 5));
+        assert!(auth(Some(5), None).allows_org("read", 5));
+        assert!(!auth(Some(6), None).allows_org("read", 5));
+        assert!(!auth(None, Some(6)).allows_org("read", 5));
+    }
+
+    #[test]
+    fn old_catalog_files_load_with_defaults() {
+        let json = r#"{"id":1,"org_id":2,"name":"b","retention_seconds":0,"kind":"user",
+            "created_at":"","updated_at":""}"#;
+        let b: Bucket = serde_json::from_str(json).unwrap();
+        assert_eq!(b.shard_group_seconds, 0);
+        assert_eq!(b.effective_shard_group_seconds(), 7 * 86400);
     }
 }

@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Forbidden,
     /// Some points were dropped, the rest were written (422 `unprocessable entity`).
     PartialWrite,
+    /// Well-formed but semantically unacceptable input, e.g. a retention rule InfluxDB
+    /// rejects (422 `unprocessable entity`).
+    Unprocessable,
     /// Over a size limit (413 `request too large`).
     TooLarge,
     /// Over a rate or count limit, e.g. the series limit of a bucket (429 + Retry-After).
@@ -78,6 +81,11 @@ impl Error {
     /// A service-unavailable error.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unavailable, message)
+    }
+
+    /// Well-formed but unacceptable input (422 `unprocessable entity`).
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unprocessable, message)
     }
 
     /// A conflict (already exists, already onboarded).

@@ -12,6 +12,8 @@
 //! - Shard id = the executor's position in the mesh (glommio orders peers by executor id).
 //! - `/ready` is true only when every shard has replayed its WAL ([`EngineShared::is_ready`]).
 //! - A request for the local shard is a direct call; others go through the mesh.
+//! - Catalog mutations run on shard 0 one at a time (a one-permit semaphore held across the
+//!   durable commit), so concurrent bucket/org operations never lose each other's changes.
 //! - Shared state ([`EngineShared`]) is read-mostly: catalog behind `ArcSwap`, field types in a
 //!   `DashMap` reached only on a per-core cache miss, counters as atomics read by `/metrics`.
 
@@ -36,7 +38,7 @@ use crate::query::merge::MergedRead;
 use crate::query::plan::ReadPlan;
 use crate::schema::FieldTypes;
 use crate::shard::maintenance::{Op as MaintOp, Report as MaintReport};
-use crate::shard::{query::run_read, Shard, ShardEnv, WriteAck, WriteBatch};
+use crate::shard::{query::run_read, BucketPolicy, Shard, ShardEnv, WriteAck, WriteBatch};
 
 /// File recording the shard count in the engine path.
 pub const LAYOUT_FILE: &str = "layout.json";
@@ -187,7 +189,10 @@ impl Engine {
                         .catalog
                         .snapshot()
                         .bucket_by_id(b)
-                        .map(|b| b.retention_seconds)
+                        .map(|b| BucketPolicy {
+                            retention_seconds: b.retention_seconds,
+                            partition_ns: b.effective_shard_group_seconds().max(1) * 1_000_000_000,
+                        })
                 }),
                 reserve_series,
             }
@@ -228,6 +233,7 @@ impl Engine {
                 shared: self.shared.clone(),
                 shard: shard.clone(),
                 senders,
+                catalog_lock: glommio::sync::Semaphore::new(1),
             }),
         };
         for (_peer, rx) in receivers.streams() {
@@ -280,6 +286,9 @@ struct Inner {
     shard: Rc<Shard>,
     senders: Senders<ShardRequest>,
     ingest: RefCell<Ingest>,
+    /// Serialises catalog mutations on shard 0: each one reads the snapshot, awaits its
+    /// durable commit and publishes; two interleaved would lose one's change.
+    catalog_lock: glommio::sync::Semaphore,
 }
 
 /// Summary of a write.
@@ -353,6 +362,12 @@ impl ShardContext {
                 "catalog mutation sent to a shard other than 0",
             ));
         }
+        let _one_at_a_time = self
+            .inner
+            .catalog_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|e| Error::internal(format!("catalog lock: {e}")))?;
         self.inner.shared.catalog.apply(op).await
     }
 

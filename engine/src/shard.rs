@@ -48,12 +48,30 @@ use crate::wal::{replay, Wal};
 
 /// What a shard needs to know about the world outside it.
 pub struct ShardEnv {
-    /// Retention of a bucket in seconds (0 = infinite), or `None` if the bucket no longer
+    /// Retention and partition duration of a bucket, or `None` if the bucket no longer
     /// exists (its data is then dropped by flushes and the retention check).
-    pub retention: Box<dyn Fn(BucketId) -> Option<i64>>,
+    pub retention: Box<dyn Fn(BucketId) -> Option<BucketPolicy>>,
     /// Reserves `n` new series of a bucket against the per-bucket series limit (shared by all
     /// shards); false if that would pass the limit. `None` = no limit.
     pub reserve_series: Option<Box<dyn Fn(BucketId, u64) -> bool>>,
+}
+
+/// What storage needs to know about a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketPolicy {
+    /// Retention in seconds; 0 = infinite.
+    pub retention_seconds: i64,
+    /// Partition ("shard group") duration in ns.
+    pub partition_ns: i64,
+}
+
+impl Default for BucketPolicy {
+    fn default() -> Self {
+        BucketPolicy {
+            retention_seconds: 0,
+            partition_ns: 7 * 24 * 3600 * 1_000_000_000,
+        }
+    }
 }
 
 impl std::fmt::Debug for ShardEnv {
@@ -65,7 +83,7 @@ impl std::fmt::Debug for ShardEnv {
 impl Default for ShardEnv {
     fn default() -> Self {
         ShardEnv {
-            retention: Box::new(|_| Some(0)),
+            retention: Box::new(|_| Some(BucketPolicy::default())),
             reserve_series: None,
         }
     }

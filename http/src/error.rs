@@ -143,7 +143,7 @@ impl From<Error> for ApiError {
             ErrorKind::Conflict => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "conflict", msg),
             ErrorKind::Unauthorized => ApiError::unauthorized(),
             ErrorKind::Forbidden => ApiError::forbidden(msg),
-            ErrorKind::PartialWrite => ApiError::new(
+            ErrorKind::PartialWrite | ErrorKind::Unprocessable => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unprocessable entity",
                 msg,

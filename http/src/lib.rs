@@ -13,10 +13,13 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod buckets;
 pub mod encode;
 pub mod error;
 pub mod glommio_io;
 pub mod health;
+pub mod orgs;
+pub mod paging;
 pub mod params;
 pub mod query;
 pub mod resources;

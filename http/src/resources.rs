@@ -1,9 +1,13 @@
 //! JSON shapes of platform resources (users, orgs, buckets, authorizations) as the v2 contract
-//! (`oss.yml`: `UserResponse`, `Organization`, `Bucket`, `Authorization`) defines them.
+//! (`oss.yml`: `UserResponse`, `Organization`, `Bucket`, `Authorization`) defines them, with
+//! the links InfluxDB 2.7 adds. Optional strings (`description`, `rp`) are left out when empty,
+//! as 2.7's `omitempty` does for buckets.
 
 use ringflux_engine::catalog::{Authorization, Bucket, CatalogSnapshot, Org, User};
 use ringflux_engine::model::{AuthId, BucketId, OrgId, UserId};
 use serde_json::{json, Value};
+
+use crate::error::ApiError;
 
 /// `UserResponse`.
 pub fn user_json(u: &User) -> Value {
@@ -27,6 +31,7 @@ pub fn org_json(o: &Org) -> Value {
         "updatedAt": o.updated_at,
         "links": {
             "self": format!("/api/v2/orgs/{id}"),
+            "logs": format!("/api/v2/orgs/{id}/logs"),
             "members": format!("/api/v2/orgs/{id}/members"),
             "owners": format!("/api/v2/orgs/{id}/owners"),
             "labels": format!("/api/v2/orgs/{id}/labels"),
@@ -38,33 +43,32 @@ pub fn org_json(o: &Org) -> Value {
     })
 }
 
-/// Shard group duration InfluxDB derives from a retention period (seconds).
-pub fn shard_group_duration(retention_seconds: i64) -> i64 {
-    const HOUR: i64 = 3600;
-    const DAY: i64 = 24 * HOUR;
-    match retention_seconds {
-        0 => 7 * DAY,
-        r if r < 2 * DAY => HOUR,
-        r if r < 180 * DAY => DAY,
-        _ => 7 * DAY,
-    }
+pub use ringflux_engine::catalog::shard_group_duration;
+
+/// Largest JSON body accepted by the resource endpoints (buckets, orgs).
+pub const MAX_RESOURCE_BODY: usize = 256 * 1024;
+
+/// Decodes a JSON request body; a bad one is 400 `invalid` as 2.7's `DecodeJSON`.
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))
 }
 
-/// `Bucket`.
-pub fn bucket_json(b: &Bucket, org_name: Option<&str>) -> Value {
+/// `Bucket`. The retention rule is always present (2.7 normalises the shard-group duration at
+/// creation, so even an infinite retention has a rule with `everySeconds: 0`).
+pub fn bucket_json(b: &Bucket) -> Value {
     let id = BucketId(b.id).to_string();
     let org_id = OrgId(b.org_id).to_string();
     let rules = vec![json!({
         "type": "expire",
         "everySeconds": b.retention_seconds,
-        "shardGroupDurationSeconds": shard_group_duration(b.retention_seconds),
+        "shardGroupDurationSeconds": b.effective_shard_group_seconds(),
     })];
     let mut v = json!({
         "id": id,
         "orgID": org_id,
         "type": b.kind,
         "name": b.name,
-        "description": b.description,
         "retentionRules": rules,
         "createdAt": b.created_at,
         "updatedAt": b.updated_at,
@@ -75,12 +79,15 @@ pub fn bucket_json(b: &Bucket, org_name: Option<&str>) -> Value {
             "members": format!("/api/v2/buckets/{id}/members"),
             "owners": format!("/api/v2/buckets/{id}/owners"),
             "labels": format!("/api/v2/buckets/{id}/labels"),
-            "write": format!("/api/v2/write?org={}&bucket={}", org_name.unwrap_or(""), id),
+            "write": format!("/api/v2/write?org={org_id}&bucket={id}"),
         },
     });
-    if b.description.is_empty() {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("description");
+    if let Some(o) = v.as_object_mut() {
+        if !b.description.is_empty() {
+            o.insert("description".into(), Value::from(b.description.clone()));
+        }
+        if !b.rp.is_empty() {
+            o.insert("rp".into(), Value::from(b.rp.clone()));
         }
     }
     v

@@ -13,7 +13,7 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{admin, health, query, setup, write, HttpConfig};
+use crate::{admin, buckets, health, orgs, query, setup, write, HttpConfig};
 use ringflux_engine::shard::maintenance::Op;
 
 /// `GET /health`.
@@ -32,6 +32,14 @@ pub const API_V2_SETUP: &str = "/api/v2/setup";
 pub const API_V2_WRITE: &str = "/api/v2/write";
 /// `POST /api/v2/query`.
 pub const API_V2_QUERY: &str = "/api/v2/query";
+/// `GET|POST /api/v2/buckets`.
+pub const API_V2_BUCKETS: &str = "/api/v2/buckets";
+/// `GET|PATCH|DELETE /api/v2/buckets/{bucketID}` (prefix).
+pub const API_V2_BUCKET_PREFIX: &str = "/api/v2/buckets/";
+/// `GET|POST /api/v2/orgs`.
+pub const API_V2_ORGS: &str = "/api/v2/orgs";
+/// `GET|PATCH|DELETE /api/v2/orgs/{orgID}` (prefix).
+pub const API_V2_ORG_PREFIX: &str = "/api/v2/orgs/";
 
 /// `POST /debug/ringflux/flush` (operator).
 pub const DEBUG_FLUSH: &str = "/debug/ringflux/flush";
@@ -110,13 +118,41 @@ async fn route(
         (DEBUG_FLUSH, &Method::POST) => admin::maintain(ctx, Op::Flush, req).await,
         (DEBUG_COMPACT, &Method::POST) => admin::maintain(ctx, Op::Compact, req).await,
         (DEBUG_RETENTION, &Method::POST) => admin::maintain(ctx, Op::Retention, req).await,
+        (API_V2_BUCKETS, &Method::GET) => buckets::list(ctx, &req),
+        (API_V2_BUCKETS, &Method::POST) => buckets::create(ctx, req).await,
+        (API_V2_ORGS, &Method::GET) => orgs::list(ctx, &req),
+        (API_V2_ORGS, &Method::POST) => orgs::create(ctx, req).await,
         (
             HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY
-            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION,
+            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION | API_V2_BUCKETS | API_V2_ORGS,
             _,
         ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("path not found")),
+        _ => {
+            if let Some(id) = item_id(path, API_V2_BUCKET_PREFIX) {
+                match *method {
+                    Method::GET => buckets::get(ctx, &req, id),
+                    Method::PATCH => buckets::patch(ctx, req, id).await,
+                    Method::DELETE => buckets::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else if let Some(id) = item_id(path, API_V2_ORG_PREFIX) {
+                match *method {
+                    Method::GET => orgs::get(ctx, &req, id),
+                    Method::PATCH => orgs::patch(ctx, req, id).await,
+                    Method::DELETE => orgs::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else {
+                Err(ApiError::not_found("path not found"))
+            }
+        }
     }
+}
+
+/// The `{id}` of `prefix{id}` (one non-empty path segment), if `path` is that.
+fn item_id<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    path.strip_prefix(prefix)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// A JSON response.

@@ -1,11 +1,28 @@
 //! Resolving `org`/`orgID` and `bucket` parameters against the catalog, with InfluxDB 2.7's
-//! messages, and checking the token's permission on the bucket.
+//! messages, parsing platform IDs, and checking the token's permission on buckets and orgs.
+//!
+//! Visibility rule (as InfluxDB hides what a token cannot read): a bucket or org the token
+//! may not read is reported as not found; one it may read but not change answers the opaque
+//! 401 on a mutation.
 
 use ringflux_engine::catalog::{Authorization, Bucket, CatalogSnapshot, Org};
 use ringflux_engine::model::{BucketId, OrgId};
 
 use crate::error::ApiError;
 use crate::params::Params;
+
+/// Parses a 16-hex-digit platform ID with InfluxDB 2.7's messages (`platform.IDFromString`).
+pub fn parse_id(s: &str) -> Result<u64, &'static str> {
+    if s.len() != 16 {
+        return Err("id must have a length of 16 bytes");
+    }
+    BucketId::parse(s).map(|b| b.0).ok_or("invalid ID")
+}
+
+/// A path or query ID; a malformed one is 400 `invalid`.
+pub fn require_id(s: &str) -> Result<u64, ApiError> {
+    parse_id(s).map_err(ApiError::invalid)
+}
 
 /// Finds the org named by `orgID` (preferred) or `org`.
 pub fn resolve_org<'a>(snap: &'a CatalogSnapshot, p: &Params) -> Result<&'a Org, ApiError> {
@@ -60,6 +77,29 @@ pub fn check_bucket(auth: &Authorization, action: &str, bucket: &Bucket) -> Resu
     }
 }
 
+/// For a mutation of `bucket`: 404 if the token cannot even read it, 401 if it can read but
+/// not write it.
+pub fn check_bucket_write(auth: &Authorization, bucket: &Bucket) -> Result<(), ApiError> {
+    if auth.allows_bucket("write", bucket.org_id, bucket.id) {
+        Ok(())
+    } else if auth.allows_bucket("read", bucket.org_id, bucket.id) {
+        Err(ApiError::unauthorized())
+    } else {
+        Err(ApiError::not_found("bucket not found"))
+    }
+}
+
+/// For a mutation of `org`: 404 if the token cannot read it, 401 if it cannot write it.
+pub fn check_org_write(auth: &Authorization, org: &Org) -> Result<(), ApiError> {
+    if auth.allows_org("write", org.id) {
+        Ok(())
+    } else if auth.allows_org("read", org.id) {
+        Err(ApiError::unauthorized())
+    } else {
+        Err(ApiError::not_found("organization not found"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +112,8 @@ mod tests {
             name: format!("b{id}"),
             description: String::new(),
             retention_seconds: 0,
+            shard_group_seconds: 0,
+            rp: String::new(),
             kind: "user".into(),
             created_at: String::new(),
             updated_at: String::new(),
@@ -100,6 +142,26 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
         }
+    }
+
+    #[test]
+    fn ids_parse_with_influxdb_messages() {
+        assert_eq!(parse_id("000000000000000a"), Ok(10));
+        assert_eq!(parse_id("abc"), Err("id must have a length of 16 bytes"));
+        assert_eq!(parse_id("000000000000000g"), Err("invalid ID"));
+        assert_eq!(parse_id("0000000000000000"), Err("invalid ID"));
+    }
+
+    #[test]
+    fn bucket_mutation_needs_write_and_hides_unreadable_buckets() {
+        let read_only = auth(vec![("read", None, None)]);
+        let e = check_bucket_write(&read_only, &bucket(5, 1)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 401);
+        let other = auth(vec![("write", Some(6), None)]);
+        let e = check_bucket_write(&other, &bucket(5, 1)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 404);
+        let rw = auth(vec![("write", None, Some(1))]);
+        assert!(check_bucket_write(&rw, &bucket(5, 1)).is_ok());
     }
 
     #[test]

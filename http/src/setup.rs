@@ -30,14 +30,16 @@ pub async fn onboard(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespB
     let parsed: OnboardingRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("invalid json: {e}")))?;
     let reply = ctx.engine.catalog_op(CatalogOp::Onboard(parsed)).await?;
-    let CatalogReply::Onboarded(r) = reply;
+    let CatalogReply::Onboarded(r) = reply else {
+        return Err(ApiError::internal("unexpected catalog reply to onboarding"));
+    };
     let snap = ctx.engine.catalog();
     Ok(json_response(
         StatusCode::CREATED,
         &json!({
             "user": user_json(&r.user),
             "org": org_json(&r.org),
-            "bucket": bucket_json(&r.bucket, Some(&r.org.name)),
+            "bucket": bucket_json(&r.bucket),
             "auth": auth_json(&r.auth, &snap),
         }),
     ))

@@ -30,7 +30,6 @@ use crate::mesh::reply::OneshotSender;
 use crate::model::BucketId;
 use crate::storage::compact::{self, CompactPolicy};
 use crate::storage::flush::{self, FlushSeries};
-use crate::storage::store::partition_duration;
 
 /// A maintenance operation asked for explicitly (operators, tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,12 +186,12 @@ pub(crate) async fn flush(shard: &Rc<Shard>) -> Result<Report> {
         head.series_ids()
             .filter_map(|sid| {
                 let e = st.index.entry(sid)?;
-                let retention = (shard.env.retention)(e.bucket)?;
+                let policy = (shard.env.retention)(e.bucket)?;
                 Some(FlushSeries {
                     bucket: e.bucket,
                     key: e.key.clone(),
                     sid,
-                    duration: partition_duration(retention),
+                    duration: policy.partition_ns,
                 })
             })
             .collect()
@@ -250,9 +249,10 @@ pub(crate) async fn enforce_retention(shard: &Rc<Shard>) -> Result<Report> {
         .iter()
         .filter(|s| match (shard.env.retention)(BucketId(s.meta.bucket)) {
             None => true,
-            Some(r) if r <= 0 => false,
-            Some(r) => {
-                s.meta.partition_end() <= now.saturating_sub(r.saturating_mul(1_000_000_000))
+            Some(p) if p.retention_seconds <= 0 => false,
+            Some(p) => {
+                s.meta.partition_end()
+                    <= now.saturating_sub(p.retention_seconds.saturating_mul(1_000_000_000))
             }
         })
         .map(|s| s.meta.file)

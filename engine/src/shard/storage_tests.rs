@@ -225,7 +225,10 @@ fn retention_drops_old_partitions_and_deleted_buckets() {
         // Bucket 1: 1 h retention (1 h partitions); bucket 2: deleted.
         let env = ShardEnv {
             retention: Box::new(|b| match b.0 {
-                1 => Some(3600),
+                1 => Some(super::BucketPolicy {
+                    retention_seconds: 3600,
+                    partition_ns: 3_600_000_000_000,
+                }),
                 _ => None,
             }),
             reserve_series: None,

@@ -47,23 +47,6 @@ pub const MANIFEST_FILE: &str = "MANIFEST.json";
 /// Bytes a segment writer buffers before they are written to the file.
 const SPILL_BYTES: usize = 1 << 20;
 
-const NS_PER_S: i64 = 1_000_000_000;
-
-/// Partition (InfluxDB "shard group") duration in ns for a bucket retention in seconds, by
-/// InfluxDB's rule: retention under 2 days → 1 h; under 6 months → 1 day; longer or infinite
-/// (0) → 7 days.
-pub fn partition_duration(retention_seconds: i64) -> i64 {
-    const HOUR: i64 = 3600;
-    const DAY: i64 = 24 * HOUR;
-    let s = match retention_seconds {
-        r if r <= 0 => 7 * DAY,
-        r if r < 2 * DAY => HOUR,
-        r if r < 180 * DAY => DAY,
-        _ => 7 * DAY,
-    };
-    s * NS_PER_S
-}
-
 /// Start of the partition holding time `t` (ns) for partitions of `duration` ns.
 pub fn partition_start(t: i64, duration: i64) -> i64 {
     t.div_euclid(duration.max(1)) * duration.max(1)
