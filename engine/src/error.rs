@@ -30,6 +30,9 @@ pub enum ErrorKind {
     PartialWrite,
     /// Over a size limit (413 `request too large`).
     TooLarge,
+    /// A request InfluxDB 2.7 also refuses as not implemented (501 `not implemented`), e.g. a
+    /// delete predicate on `_field`.
+    NotImplemented,
     /// Temporarily unable to serve: poisoned shard, memory budget, shutting down (503 + Retry-After).
     Unavailable,
     /// A bug or an unexpected I/O failure (500).

@@ -21,6 +21,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod delete;
 pub mod error;
 pub mod hash;
 pub mod index;
