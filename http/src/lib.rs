@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod delete;
 pub mod encode;
 pub mod error;
 pub mod glommio_io;

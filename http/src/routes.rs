@@ -13,7 +13,7 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{health, query, setup, write, HttpConfig};
+use crate::{delete, health, query, setup, write, HttpConfig};
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
@@ -31,6 +31,8 @@ pub const API_V2_SETUP: &str = "/api/v2/setup";
 pub const API_V2_WRITE: &str = "/api/v2/write";
 /// `POST /api/v2/query`.
 pub const API_V2_QUERY: &str = "/api/v2/query";
+/// `POST /api/v2/delete`.
+pub const API_V2_DELETE: &str = "/api/v2/delete";
 
 /// Version reported in `X-Influxdb-Version` and `/health` (the InfluxDB API level we serve).
 pub const INFLUXDB_VERSION: &str = "v2.7.12";
@@ -99,8 +101,10 @@ async fn route(
         (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
         (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
         (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
+        (API_V2_DELETE, &Method::POST) => delete::delete_v2(ctx, req).await,
         (
-            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY,
+            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY
+            | API_V2_DELETE,
             _,
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("path not found")),
