@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(bad(r#"{"start":"2009-01-01","stop":"x"}"#), BAD_START);
         assert_eq!(bad(r#"{"start":"2009-01-01 23:00:00Z"}"#), BAD_START);
         assert_eq!(bad(r#"{"start":"2009-01-01t23:00:00Z"}"#), BAD_START);
-        assert_eq!(bad(r#"{"start":1}"#).is_empty(), false);
+        assert!(!bad(r#"{"start":1}"#).is_empty());
         assert_eq!(
             bad(r#"{"start":"1677-09-21T00:12:43.145224193Z","stop":"x"}"#),
             START_OUT_OF_RANGE
