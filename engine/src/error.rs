@@ -35,6 +35,9 @@ pub enum ErrorKind {
     TooLarge,
     /// Over a rate or count limit, e.g. the series limit of a bucket (429 + Retry-After).
     TooManyRequests,
+    /// A request InfluxDB 2.7 also refuses as not implemented (501 `not implemented`), e.g. a
+    /// delete predicate on `_field`.
+    NotImplemented,
     /// Temporarily unable to serve: poisoned shard, memory budget, shutting down (503 + Retry-After).
     Unavailable,
     /// A bug or an unexpected I/O failure (500).

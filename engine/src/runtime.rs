@@ -541,6 +541,13 @@ impl ShardContext {
         Ok(total)
     }
 
+    /// Deletes the points of `bucket` matching `req` on every shard (durable before it returns).
+    pub async fn delete(&self, bucket: BucketId, req: crate::delete::DeleteRequest) -> Result<()> {
+        // WIRED BY STORAGE MERGE
+        let _ = (bucket, req);
+        Err(Error::unavailable("delete is not wired yet"))
+    }
+
     /// Stops this core's shard: no new writes, drain the committer, sync and close the WAL.
     pub async fn shutdown(&self) {
         self.inner.shared.begin_shutdown();

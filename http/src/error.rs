@@ -83,6 +83,11 @@ impl ApiError {
         )
     }
 
+    /// 501 `not implemented`.
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, "not implemented", message)
+    }
+
     /// 503 `unavailable` with `Retry-After`.
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
@@ -151,6 +156,7 @@ impl From<Error> for ApiError {
             ErrorKind::TooLarge => ApiError::too_large(msg),
             ErrorKind::Unavailable => ApiError::unavailable(msg),
             ErrorKind::TooManyRequests => ApiError::too_many_requests(msg),
+            ErrorKind::NotImplemented => ApiError::not_implemented(msg),
             _ => ApiError::internal(msg),
         };
         api.line = e.line();

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod buckets;
+pub mod delete;
 pub mod encode;
 pub mod error;
 pub mod glommio_io;

@@ -13,7 +13,7 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{admin, buckets, health, orgs, query, setup, write, HttpConfig};
+use crate::{admin, buckets, delete, health, orgs, query, setup, write, HttpConfig};
 use ringflux_engine::shard::maintenance::Op;
 
 /// `GET /health`.
@@ -47,6 +47,8 @@ pub const DEBUG_FLUSH: &str = "/debug/ringflux/flush";
 pub const DEBUG_COMPACT: &str = "/debug/ringflux/compact";
 /// `POST /debug/ringflux/retention` (operator).
 pub const DEBUG_RETENTION: &str = "/debug/ringflux/retention";
+/// `POST /api/v2/delete`.
+pub const API_V2_DELETE: &str = "/api/v2/delete";
 
 /// Version reported in `X-Influxdb-Version` and `/health` (the InfluxDB API level we serve).
 pub const INFLUXDB_VERSION: &str = "v2.7.12";
@@ -122,9 +124,11 @@ async fn route(
         (API_V2_BUCKETS, &Method::POST) => buckets::create(ctx, req).await,
         (API_V2_ORGS, &Method::GET) => orgs::list(ctx, &req),
         (API_V2_ORGS, &Method::POST) => orgs::create(ctx, req).await,
+        (API_V2_DELETE, &Method::POST) => delete::delete_v2(ctx, req).await,
         (
             HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY
-            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION | API_V2_BUCKETS | API_V2_ORGS,
+            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION | API_V2_BUCKETS | API_V2_ORGS
+            | API_V2_DELETE,
             _,
         ) => Err(ApiError::method_not_allowed()),
         _ => {

@@ -58,6 +58,35 @@ pub fn resolve_bucket<'a>(
     })
 }
 
+/// Finds the bucket named by `bucketID` (preferred) or `bucket` within `org`, with InfluxDB
+/// 2.7's messages (`/api/v2/delete` and other handlers that use 2.7's `queryBucket`).
+pub fn resolve_bucket_param<'a>(
+    snap: &'a CatalogSnapshot,
+    org: &Org,
+    p: &Params,
+) -> Result<&'a Bucket, ApiError> {
+    if let Some(id) = p.get_nonempty("bucketID") {
+        let bid = BucketId::parse(id).ok_or_else(|| {
+            ApiError::invalid(if id.len() == 16 {
+                "invalid ID"
+            } else {
+                "id must have a length of 16 bytes"
+            })
+        })?;
+        return snap
+            .bucket_by_id(bid)
+            .filter(|b| b.org_id == org.id)
+            .ok_or_else(|| ApiError::not_found("bucket not found"));
+    }
+    if let Some(name) = p.get_nonempty("bucket") {
+        return resolve_bucket(snap, org, name)
+            .ok_or_else(|| ApiError::not_found(format!("bucket \"{name}\" not found")));
+    }
+    Err(ApiError::invalid(
+        "Please provide either bucketID or bucket",
+    ))
+}
+
 /// Checks `action` (`read`/`write`) on `bucket`; a missing read permission looks like a
 /// missing bucket (InfluxDB hides what a token cannot see).
 pub fn check_bucket(auth: &Authorization, action: &str, bucket: &Bucket) -> Result<(), ApiError> {

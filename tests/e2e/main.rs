@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod buckets;
+mod delete;
 mod durability;
 mod http;
 mod lifecycle;
