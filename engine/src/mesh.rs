@@ -44,6 +44,15 @@ pub enum ShardRequest {
         /// Where chunks go, in (series key, field) order.
         tx: StreamSender<Result<ReadChunk>>,
     },
+    /// Delete points (logged like a write, in submission order).
+    Delete {
+        /// Bucket.
+        bucket: BucketId,
+        /// Range and predicate.
+        req: crate::delete::DeleteRequest,
+        /// Where the result goes.
+        reply: OneshotSender<Result<()>>,
+    },
     /// Run a maintenance operation (flush, compaction, retention) now.
     Maintenance {
         /// The operation.

@@ -338,6 +338,15 @@ impl ShardContext {
             ShardRequest::Read { bucket, plan, tx } => {
                 glommio::spawn_local(run_read(self.inner.shard.clone(), bucket, plan, tx)).detach();
             }
+            ShardRequest::Delete { bucket, req, reply } => {
+                let rx = self.inner.shard.submit_delete(bucket, req);
+                glommio::spawn_local(async move {
+                    reply.send(rx.await.unwrap_or_else(|_| {
+                        Err(Error::unavailable("the shard dropped the delete"))
+                    }));
+                })
+                .detach();
+            }
             ShardRequest::Maintenance { op, reply } => {
                 let shard = self.inner.shard.clone();
                 glommio::spawn_local(async move {
@@ -541,11 +550,42 @@ impl ShardContext {
         Ok(total)
     }
 
-    /// Deletes the points of `bucket` matching `req` on every shard (durable before it returns).
+    /// Deletes the points of `bucket` matching `req` on every shard; returns once every
+    /// shard has logged the delete durably and applied it (later reads never see the points).
     pub async fn delete(&self, bucket: BucketId, req: crate::delete::DeleteRequest) -> Result<()> {
-        // WIRED BY STORAGE MERGE
-        let _ = (bucket, req);
-        Err(Error::unavailable("delete is not wired yet"))
+        let n = self.inner.shared.map.shards();
+        let mut waits = Vec::with_capacity(n);
+        for shard in 0..n {
+            if shard == self.inner.id {
+                waits.push(self.inner.shard.submit_delete(bucket, req.clone()));
+                continue;
+            }
+            let (tx, rx) = oneshot();
+            if self
+                .inner
+                .senders
+                .send_to(
+                    shard,
+                    ShardRequest::Delete {
+                        bucket,
+                        req: req.clone(),
+                        reply: tx,
+                    },
+                )
+                .await
+                .is_err()
+            {
+                return Err(Error::unavailable(format!(
+                    "shard {shard} is not reachable"
+                )));
+            }
+            waits.push(rx);
+        }
+        for w in waits {
+            w.await
+                .unwrap_or_else(|_| Err(Error::unavailable("a shard dropped the delete")))?;
+        }
+        Ok(())
     }
 
     /// Stops this core's shard: no new writes, drain the committer, sync and close the WAL.

@@ -34,6 +34,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::config::EngineConfig;
+use crate::delete::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::index::{SeriesId, SeriesIndex};
 use crate::line_protocol::{self as lp, EscapeKind, LineSpan, Span};
@@ -41,7 +42,7 @@ use crate::mesh::reply::{oneshot, OneshotReceiver, OneshotSender};
 use crate::mesh::Notify;
 use crate::model::{BucketId, ShardId};
 use crate::schema::{type_key, FieldTypes};
-use crate::storage::store::SegmentStore;
+use crate::storage::store::{SegmentStore, Tombstone};
 use crate::storage::{AppendOutcome, Head, ValueRef};
 use crate::wal::record::{self, SeriesRef, WriteRecordBuilder};
 use crate::wal::{replay, Wal};
@@ -189,6 +190,18 @@ struct Pending {
     reply: OneshotSender<Result<WriteAck>>,
 }
 
+struct PendingDelete {
+    bucket: BucketId,
+    req: DeleteRequest,
+    reply: OneshotSender<Result<()>>,
+}
+
+/// A queued request: writes and deletes are logged and applied in submission order.
+enum Queued {
+    Write(Pending),
+    Delete(PendingDelete),
+}
+
 /// Mutable shard state behind one `RefCell` (never borrowed across an await).
 #[derive(Debug, Default)]
 pub(crate) struct ShardState {
@@ -210,7 +223,7 @@ pub(crate) struct ShardState {
 pub struct Shard {
     id: ShardId,
     pub(crate) state: RefCell<ShardState>,
-    pending: RefCell<Vec<Pending>>,
+    pending: RefCell<Vec<Queued>>,
     notify: Notify,
     poisoned: Cell<bool>,
     poison_hook: RefCell<Option<Box<dyn Fn()>>>,
@@ -312,6 +325,13 @@ impl Shard {
                 if seg != Some(seq) {
                     seg = Some(seq);
                     locals.clear();
+                }
+                if record::kind(payload) == Some(record::KIND_DELETE) {
+                    let d = record::decode_delete(payload)
+                        .map_err(|e| Error::internal(e.0.to_string()))?;
+                    let req = DeleteRequest::decode(d.request)?;
+                    s.apply_delete(d.bucket, &req, d.gen);
+                    return Ok(());
                 }
                 let rec =
                     record::decode_write(payload).map_err(|e| Error::internal(e.0.to_string()))?;
@@ -464,8 +484,57 @@ impl Shard {
             ))));
             return;
         }
-        self.pending.borrow_mut().push(Pending { batch, reply });
+        self.pending
+            .borrow_mut()
+            .push(Queued::Write(Pending { batch, reply }));
         self.notify.notify();
+    }
+
+    /// Queues a delete behind the writes already queued; resolves once its WAL record is
+    /// durable, the head no longer holds the points and the tombstone covers the segments.
+    pub fn submit_delete(
+        &self,
+        bucket: BucketId,
+        req: DeleteRequest,
+    ) -> OneshotReceiver<Result<()>> {
+        let (reply, rx) = oneshot();
+        if self.poisoned.get() {
+            reply.send(Err(poisoned(self.id)));
+        } else if self.closing.get() {
+            reply.send(Err(Error::unavailable("ringflux is shutting down")));
+        } else {
+            self.pending
+                .borrow_mut()
+                .push(Queued::Delete(PendingDelete { bucket, req, reply }));
+            self.notify.notify();
+        }
+        rx
+    }
+
+    /// Applies a durable delete: removes the points from the head and records the tombstone
+    /// (generation `gen`) for the frozen head and segment files.
+    fn apply_delete(&self, bucket: BucketId, req: &DeleteRequest, gen: u64) {
+        let st = self.state.borrow();
+        let sids: Vec<SeriesId> = st
+            .index
+            .bucket_series(bucket)
+            .iter()
+            .copied()
+            .filter(|sid| {
+                st.index
+                    .entry(*sid)
+                    .is_some_and(|e| req.predicate.matches_series_key(&e.key))
+            })
+            .collect();
+        st.head
+            .borrow_mut()
+            .delete_range(&sids, req.start, req.stop);
+        self.store.bump_gen(gen);
+        self.store.add_tombstone(Tombstone {
+            bucket: bucket.0,
+            gen,
+            req: req.clone(),
+        });
     }
 
     /// Stops accepting writes and lets the committer drain, sync and exit. Resolves when the
@@ -531,6 +600,35 @@ fn poisoned(id: ShardId) -> Error {
     ))
 }
 
+fn fail_queued(shard: &Shard, e: &Error) {
+    for q in shard.pending.borrow_mut().drain(..) {
+        match q {
+            Queued::Write(p) => p.reply.send(Err(e.clone())),
+            Queued::Delete(d) => d.reply.send(Err(e.clone())),
+        }
+    }
+}
+
+/// Logs one delete (its own fdatasync) and applies it.
+async fn commit_delete(shard: &Rc<Shard>, wal: &mut Wal, buf: &mut Vec<u8>, d: PendingDelete) {
+    buf.clear();
+    let gen = shard.store.next_gen();
+    let mut req = Vec::new();
+    d.req.encode(&mut req);
+    record::encode_delete(buf, d.bucket, gen, &req);
+    match wal.append(buf).await {
+        Ok(()) => {
+            shard.apply_delete(d.bucket, &d.req, gen);
+            d.reply.send(Ok(()));
+        }
+        Err(e) => {
+            shard.mark_poisoned();
+            d.reply.send(Err(e.clone()));
+            fail_queued(shard, &e);
+        }
+    }
+}
+
 /// The group-commit loop of one shard.
 async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
     let mut batch: Vec<Pending> = Vec::new();
@@ -560,7 +658,28 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
         if !delay.is_zero() {
             glommio::timer::sleep(delay).await;
         }
-        std::mem::swap(&mut batch, &mut *shard.pending.borrow_mut());
+        let mut queue = std::mem::take(&mut *shard.pending.borrow_mut());
+        // Deletes split the queue: the writes before one are committed first, then the
+        // delete alone, then the rest (order of submission is the order of effect).
+        match queue.iter().position(|q| matches!(q, Queued::Delete(_))) {
+            Some(0) => {
+                let rest = queue.split_off(1);
+                *shard.pending.borrow_mut() = rest;
+                if let Some(Queued::Delete(d)) = queue.pop() {
+                    commit_delete(&shard, &mut wal, &mut buf, d).await;
+                }
+                continue;
+            }
+            Some(i) => {
+                let rest = queue.split_off(i);
+                *shard.pending.borrow_mut() = rest;
+            }
+            None => {}
+        }
+        batch.extend(queue.into_iter().filter_map(|q| match q {
+            Queued::Write(p) => Some(p),
+            Queued::Delete(_) => None,
+        }));
         if let Some(reserve) = &shard.env.reserve_series {
             batch = shard.admit_series(batch, reserve.as_ref());
             if batch.is_empty() {
@@ -621,9 +740,7 @@ async fn committer(shard: Rc<Shard>, mut wal: Wal, delay: std::time::Duration) {
                 for p in batch.drain(..) {
                     p.reply.send(Err(e.clone()));
                 }
-                for p in shard.pending.borrow_mut().drain(..) {
-                    p.reply.send(Err(e.clone()));
-                }
+                fail_queued(&shard, &e);
             }
         }
         glommio::executor().yield_if_needed().await;

@@ -356,6 +356,37 @@ impl Head {
         }
     }
 
+    /// Removes the points of series `sids` with `start <= t <= stop` (a delete; the range is
+    /// inclusive as InfluxDB's). Returns how many values were removed.
+    pub fn delete_range(&mut self, sids: &[SeriesId], start: i64, stop: i64) -> u64 {
+        let mut removed = 0u64;
+        for sid in sids {
+            let Some(sd) = self.series.get_mut(*sid as usize) else {
+                continue;
+            };
+            for col in sd.columns.iter_mut() {
+                col.normalize();
+                let r = col.range(start, stop.saturating_add(1));
+                if r.is_empty() {
+                    continue;
+                }
+                let keep: Vec<u32> = (0..col.times.len() as u32)
+                    .filter(|i| !r.contains(&(*i as usize)))
+                    .collect();
+                removed += r.len() as u64;
+                let mut times = Chunked::new();
+                for i in &keep {
+                    if let Some(t) = col.times.get(*i as usize) {
+                        times.push(t);
+                    }
+                }
+                col.times = times;
+                col.values.permute(&keep);
+            }
+        }
+        removed
+    }
+
     /// True if nothing was written.
     pub fn is_empty(&self) -> bool {
         self.points == 0

@@ -11,6 +11,7 @@ use super::maintenance::Op;
 use super::query::{run_read, ChunkValues};
 use super::{Shard, ShardEnv, WriteBatch};
 use crate::config::{EngineConfig, StorageConfig, WalConfig};
+use crate::delete::{DeletePredicate, DeleteRequest};
 use crate::line_protocol as lp;
 use crate::mesh::reply::stream;
 use crate::model::{BucketId, Precision};
@@ -302,6 +303,8 @@ enum Step {
     Write(Vec<(u32, u8, i64, i64)>),
     Flush,
     Compact,
+    /// Delete `[start, stop]` of one series (`Some(n)`: `host="hn"`) or of all.
+    Delete(Option<u32>, i64, i64),
 }
 
 #[derive(Debug, Clone)]
@@ -316,6 +319,8 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(Step::Write),
         2 => Just(Step::Flush),
         1 => Just(Step::Compact),
+        1 => (proptest::option::of(0u32..4), -30i64..30, 0i64..20)
+            .prop_map(|(s, start, len)| Step::Delete(s, start, start + len)),
     ]
 }
 
@@ -325,10 +330,10 @@ fn phase() -> impl Strategy<Value = Phase> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// Writes, overwrites, flushes, compactions and restarts (clean or crash) never change
-    /// what a read returns compared with the model.
+    /// Writes, overwrites, deletes, flushes, compactions and restarts (clean or crash) never
+    /// change what a read returns compared with the model.
     #[test]
     fn store_matches_model_through_flushes_compactions_and_restarts(phases in proptest::collection::vec(phase(), 1..4)) {
         let dir = tempfile::tempdir().unwrap();
@@ -338,10 +343,19 @@ proptest! {
             let p2 = p.clone();
             let mut expect = model.clone();
             for s in &p.steps {
-                if let Step::Write(points) = s {
-                    for (series, field, ts, v) in points {
-                        model_insert(&mut expect, *series, *field, *ts, *v);
+                match s {
+                    Step::Write(points) => {
+                        for (series, field, ts, v) in points {
+                            model_insert(&mut expect, *series, *field, *ts, *v);
+                        }
                     }
+                    Step::Delete(series, start, stop) => {
+                        let key = series.map(|n| format!("m,host=h{n}"));
+                        expect.retain(|(k, _, t), _| {
+                            !(key.as_ref().is_none_or(|want| want == k) && start <= t && t <= stop)
+                        });
+                    }
+                    _ => {}
                 }
             }
             let got = on_executor(move || async move {
@@ -355,6 +369,18 @@ proptest! {
                         }
                         Step::Flush => { shard.maintain(Op::Flush).await.unwrap(); }
                         Step::Compact => { shard.maintain(Op::Compact).await.unwrap(); }
+                        Step::Delete(series, start, stop) => {
+                            let pred = match series {
+                                Some(n) => format!("host=\"h{n}\""),
+                                None => String::new(),
+                            };
+                            let req = DeleteRequest {
+                                start: *start,
+                                stop: *stop,
+                                predicate: DeletePredicate::parse(&pred).unwrap(),
+                            };
+                            shard.submit_delete(BucketId(1), req).await.unwrap().unwrap();
+                        }
                     }
                 }
                 let got = read_all(shard.clone()).await;

@@ -36,6 +36,15 @@
 //! | 4    | entry count                                                  |
 //! | …    | entries                                                      |
 //!
+//! Payload of kind 2, `DELETE` (a delete request as it applies to this shard):
+//!
+//! | size | field                                                        |
+//! |-----:|--------------------------------------------------------------|
+//! | 1    | kind = 2                                                     |
+//! | 8    | bucket id                                                    |
+//! | 8    | tombstone generation (see `storage::store`)                  |
+//! | …    | the delete request, opaque here (`delete::DeleteRequest::encode`) |
+//!
 //! Entry: `ts: i64` (ns) · `series: u32` · \[`key_len: u32` · canonical series key bytes\] ·
 //! `fields_len: u32` · the raw line-protocol field set exactly as validated by the parser.
 //!
@@ -68,6 +77,8 @@ pub const FRAME_LEN: usize = 8;
 pub const MAX_RECORD_LEN: u32 = 512 * 1024 * 1024;
 /// Record kind: a write batch.
 pub const KIND_WRITE: u8 = 1;
+/// Record kind: a delete.
+pub const KIND_DELETE: u8 = 2;
 /// Set on an entry's series number when the entry defines it (the key follows).
 pub const DEFINE_BIT: u32 = 1 << 31;
 
@@ -232,6 +243,48 @@ pub struct WriteRecord<'a> {
     /// Declared number of entries.
     pub count: u32,
     body: &'a [u8],
+}
+
+/// Appends one framed DELETE record to `out`.
+pub fn encode_delete(out: &mut Vec<u8>, bucket: BucketId, gen: u64, request: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; FRAME_LEN]);
+    out.push(KIND_DELETE);
+    out.extend_from_slice(&bucket.0.to_le_bytes());
+    out.extend_from_slice(&gen.to_le_bytes());
+    out.extend_from_slice(request);
+    let payload_len = (out.len() - start - FRAME_LEN) as u32;
+    let crc = crc32fast::hash(&out[start + FRAME_LEN..]);
+    out[start..start + 4].copy_from_slice(&payload_len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A decoded DELETE payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteRecord<'a> {
+    /// Bucket.
+    pub bucket: BucketId,
+    /// Tombstone generation.
+    pub gen: u64,
+    /// The encoded request.
+    pub request: &'a [u8],
+}
+
+/// Decodes a DELETE payload.
+pub fn decode_delete(payload: &[u8]) -> Result<DeleteRecord<'_>, PayloadError> {
+    if payload.first() != Some(&KIND_DELETE) {
+        return Err(PayloadError("not a delete record"));
+    }
+    Ok(DeleteRecord {
+        bucket: BucketId(read_u64(payload, 1).ok_or(PayloadError("short payload"))?),
+        gen: read_u64(payload, 9).ok_or(PayloadError("short payload"))?,
+        request: payload.get(17..).unwrap_or(&[]),
+    })
+}
+
+/// The kind byte of a payload.
+pub fn kind(payload: &[u8]) -> Option<u8> {
+    payload.first().copied()
 }
 
 /// Why a payload does not decode (the CRC matched, so this is a format bug or a version mix-up).
