@@ -599,6 +599,11 @@ impl ShardContext {
         self.inner.shard.mem_bytes()
     }
 
+    /// Segment-store counters of this core's shard.
+    pub fn shard_store_stats(&self) -> crate::storage::store::StoreStats {
+        self.inner.shard.store().stats()
+    }
+
     /// Series in this core's shard.
     pub fn shard_series(&self) -> usize {
         self.inner.shard.series_count()

@@ -330,7 +330,7 @@ impl Shard {
                     let d = record::decode_delete(payload)
                         .map_err(|e| Error::internal(e.0.to_string()))?;
                     let req = DeleteRequest::decode(d.request)?;
-                    s.apply_delete(d.bucket, &req, d.gen);
+                    s.apply_delete(d.bucket, &req, d.gen, d.seq);
                     return Ok(());
                 }
                 let rec =
@@ -513,7 +513,7 @@ impl Shard {
 
     /// Applies a durable delete: removes the points from the head and records the tombstone
     /// (generation `gen`) for the frozen head and segment files.
-    fn apply_delete(&self, bucket: BucketId, req: &DeleteRequest, gen: u64) {
+    fn apply_delete(&self, bucket: BucketId, req: &DeleteRequest, gen: u64, seq: u64) {
         let st = self.state.borrow();
         let sids: Vec<SeriesId> = st
             .index
@@ -533,6 +533,7 @@ impl Shard {
         self.store.add_tombstone(Tombstone {
             bucket: bucket.0,
             gen,
+            seq,
             req: req.clone(),
         });
     }
@@ -613,12 +614,13 @@ fn fail_queued(shard: &Shard, e: &Error) {
 async fn commit_delete(shard: &Rc<Shard>, wal: &mut Wal, buf: &mut Vec<u8>, d: PendingDelete) {
     buf.clear();
     let gen = shard.store.next_gen();
+    let seq = shard.store.alloc_tomb_seq();
     let mut req = Vec::new();
     d.req.encode(&mut req);
-    record::encode_delete(buf, d.bucket, gen, &req);
+    record::encode_delete(buf, d.bucket, gen, seq, &req);
     match wal.append(buf).await {
         Ok(()) => {
-            shard.apply_delete(d.bucket, &d.req, gen);
+            shard.apply_delete(d.bucket, &d.req, gen, seq);
             d.reply.send(Ok(()));
         }
         Err(e) => {

@@ -1,5 +1,7 @@
 //! `/health`, `/ready`, `/ping`, `/metrics` and `GET /api/v2`.
 
+use std::fmt::Write as _;
+
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -76,12 +78,71 @@ pub fn ping() -> Response<RespBody> {
 /// `GET /metrics`: Prometheus text with this core's shard figures.
 pub fn metrics(ctx: &Ctx) -> Response<RespBody> {
     let e = &ctx.engine;
-    let text = format!(
-        "# HELP ringflux_shard_series Series held by the shard that answered.\n# TYPE ringflux_shard_series gauge\nringflux_shard_series{{shard=\"{id}\"}} {series}\n# HELP ringflux_shard_head_bytes Approximate bytes of points held in memory by the shard that answered.\n# TYPE ringflux_shard_head_bytes gauge\nringflux_shard_head_bytes{{shard=\"{id}\"}} {mem}\n",
-        id = e.id(),
-        series = e.shard_series(),
-        mem = e.shard_mem_bytes(),
-    );
+    let id = e.id();
+    let st = e.shard_store_stats();
+    let mut text = String::with_capacity(2048);
+    let gauges: [(&str, &str, &str, u64); 9] = [
+        (
+            "ringflux_shard_series",
+            "gauge",
+            "Series held by the shard that answered.",
+            e.shard_series() as u64,
+        ),
+        (
+            "ringflux_shard_head_bytes",
+            "gauge",
+            "Approximate bytes of points held in memory by the shard that answered.",
+            e.shard_mem_bytes() as u64,
+        ),
+        (
+            "ringflux_storage_segments",
+            "gauge",
+            "Live segment files of the shard.",
+            st.segments as u64,
+        ),
+        (
+            "ringflux_storage_segment_bytes",
+            "gauge",
+            "Bytes in live segment files of the shard.",
+            st.bytes,
+        ),
+        (
+            "ringflux_storage_segment_points",
+            "gauge",
+            "Values in live segment files of the shard.",
+            st.points,
+        ),
+        (
+            "ringflux_storage_tombstones",
+            "gauge",
+            "Delete tombstones the shard still applies to segment files.",
+            st.tombstones as u64,
+        ),
+        (
+            "ringflux_storage_corrupt_blocks_total",
+            "counter",
+            "Segment blocks that failed their CRC or did not decode (never returned as data).",
+            st.corrupt_blocks,
+        ),
+        (
+            "ringflux_storage_block_cache_hits_total",
+            "counter",
+            "Block cache hits.",
+            st.cache_hits,
+        ),
+        (
+            "ringflux_storage_block_cache_misses_total",
+            "counter",
+            "Block cache misses.",
+            st.cache_misses,
+        ),
+    ];
+    for (name, kind, help, v) in gauges {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{shard=\"{id}\"}} {v}"
+        );
+    }
     let mut r = Response::new(RespBody::full(text));
     r.headers_mut().insert(
         CONTENT_TYPE,

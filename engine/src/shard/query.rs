@@ -149,7 +149,7 @@ async fn read_column(
                 continue;
             }
             let mut ranges = Vec::new();
-            store.deleted_ranges(bucket, seg.meta.gen, &c.key, &mut ranges);
+            store.deleted_ranges(bucket, seg.meta.gen, seg.meta.tomb_seq, &c.key, &mut ranges);
             sources.push(Source {
                 cursor: Cursor::Segment {
                     seg: seg.clone(),
@@ -163,7 +163,7 @@ async fn read_column(
     }
     if let Some(f) = &snap.frozen {
         let mut ranges = Vec::new();
-        store.deleted_ranges(bucket, f.gen, &c.key, &mut ranges);
+        store.deleted_ranges(bucket, f.gen, 0, &c.key, &mut ranges);
         sources.push(Source {
             cursor: Cursor::Head {
                 head: f.head.clone(),

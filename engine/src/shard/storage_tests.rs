@@ -330,7 +330,7 @@ fn phase() -> impl Strategy<Value = Phase> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Writes, overwrites, deletes, flushes, compactions and restarts (clean or crash) never
     /// change what a read returns compared with the model.
@@ -400,4 +400,39 @@ proptest! {
         });
         prop_assert_eq!(after, model);
     }
+}
+
+#[test]
+fn delete_then_compact_applies_the_tombstone_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    let t0 = 1_704_067_200_000_000_000i64;
+    let sec = 1_000_000_000i64;
+    let got = on_executor(move || async move {
+        let types = FieldTypes::new();
+        let (shard, _) = Shard::open(0, &c, &types).await.unwrap();
+        let body: String = (0..20u32)
+            .flat_map(|h| (0..300i64).map(move |i| line(h, 0, t0 + i * sec, i)))
+            .collect();
+        shard.submit(batch(1, body)).await.unwrap().unwrap();
+        shard.maintain(Op::Flush).await.unwrap();
+        let req = DeleteRequest {
+            start: t0 + 60 * sec,
+            stop: t0 + 120 * sec,
+            predicate: DeletePredicate::parse("host=\"h3\"").unwrap(),
+        };
+        shard
+            .submit_delete(BucketId(1), req)
+            .await
+            .unwrap()
+            .unwrap();
+        let r = glommio::timer::timeout(std::time::Duration::from_secs(10), async {
+            Ok(shard.maintain(Op::Compact).await)
+        })
+        .await;
+        assert!(r.is_ok(), "compaction did not finish");
+        let stats = shard.store().stats();
+        (read_all(shard).await.len(), stats.tombstones)
+    });
+    assert_eq!(got, (20 * 300 - 61, 0));
 }

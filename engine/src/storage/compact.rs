@@ -64,19 +64,21 @@ pub fn pick(store: &SegmentStore, policy: CompactPolicy, now: i64) -> Option<Vec
         let due = n >= policy.max_segments.max(2)
             || (n > 1 && first.meta.partition_end() <= now)
             || group.iter().any(|s| {
-                s.index.columns().any(|c| {
-                    scratch.clear();
-                    store.deleted_ranges(
-                        BucketId(s.meta.bucket),
-                        s.meta.gen,
-                        c.series_key(),
-                        &mut scratch,
-                    );
-                    scratch.iter().any(|(a, b)| {
-                        c.min_time().is_some_and(|lo| lo <= *b)
-                            && c.max_time().is_some_and(|hi| hi >= *a)
+                store.has_tombstones_for(&s.meta)
+                    && s.index.columns().any(|c| {
+                        scratch.clear();
+                        store.deleted_ranges(
+                            BucketId(s.meta.bucket),
+                            s.meta.gen,
+                            s.meta.tomb_seq,
+                            c.series_key(),
+                            &mut scratch,
+                        );
+                        scratch.iter().any(|(a, b)| {
+                            c.min_time().is_some_and(|lo| lo <= *b)
+                                && c.max_time().is_some_and(|hi| hi >= *a)
+                        })
                     })
-                })
             });
         if due {
             return Some(group.to_vec());
@@ -109,9 +111,12 @@ pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<C
     columns.sort_unstable();
     columns.dedup();
 
+    // Every tombstone known now is applied below to the inputs it concerns.
+    let applied = store.max_tomb_seq();
     let mut sink = store
         .create_segment(bucket, partition, duration, gen)
         .await?;
+    sink.set_tomb_seq(applied);
     let mut ranges = Vec::new();
     let result: Result<()> = async {
         for (key, field) in &columns {
@@ -141,7 +146,7 @@ pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<C
                 }
                 if let Some(mut run) = run {
                     ranges.clear();
-                    store.deleted_ranges(bucket, seg.meta.gen, key, &mut ranges);
+                    store.deleted_ranges(bucket, seg.meta.gen, seg.meta.tomb_seq, key, &mut ranges);
                     run.remove_ranges(&ranges);
                     runs.push(run);
                 }

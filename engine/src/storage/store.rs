@@ -73,6 +73,10 @@ pub struct SegmentMeta {
     pub bytes: u64,
     /// Points (values) in the file.
     pub points: u64,
+    /// Highest tombstone sequence number physically applied to this file's data (by the
+    /// compaction that wrote it); tombstones up to it no longer apply to it.
+    #[serde(default)]
+    pub tomb_seq: u64,
 }
 
 impl SegmentMeta {
@@ -89,16 +93,25 @@ pub struct Tombstone {
     pub bucket: u64,
     /// Applies to segments with a generation below this.
     pub gen: u64,
+    /// Unique, increasing sequence number (a segment records the highest one compaction has
+    /// applied to it).
+    #[serde(default)]
+    pub seq: u64,
     /// Time range and predicate.
     pub req: DeleteRequest,
 }
 
 impl Tombstone {
-    /// True if this tombstone removes points of `series_key` in a source of generation `gen`.
-    pub fn applies(&self, bucket: BucketId, gen: u64, series_key: &[u8]) -> bool {
-        self.bucket == bucket.0
-            && gen < self.gen
+    /// True if this tombstone removes points of `series_key` in a source of generation `gen`
+    /// to which tombstones up to `applied` were already applied.
+    pub fn applies(&self, bucket: BucketId, gen: u64, applied: u64, series_key: &[u8]) -> bool {
+        self.applies_to_source(bucket, gen, applied)
             && self.req.predicate.matches_series_key(series_key)
+    }
+
+    /// True if this tombstone may remove points of a source (any series).
+    pub fn applies_to_source(&self, bucket: BucketId, gen: u64, applied: u64) -> bool {
+        self.bucket == bucket.0 && gen < self.gen && self.seq > applied
     }
 }
 
@@ -112,6 +125,8 @@ struct Manifest {
     segments: Vec<SegmentMeta>,
     #[serde(default)]
     tombstones: Vec<Tombstone>,
+    #[serde(default)]
+    next_tomb_seq: u64,
 }
 
 /// An open segment: its manifest entry, parsed index and file handle.
@@ -350,40 +365,57 @@ impl SegmentStore {
         f
     }
 
+    /// Allocates the next tombstone sequence number (starting at 1).
+    pub fn alloc_tomb_seq(&self) -> u64 {
+        let mut st = self.state.borrow_mut();
+        st.manifest.next_tomb_seq = st.manifest.next_tomb_seq.max(1);
+        let s = st.manifest.next_tomb_seq;
+        st.manifest.next_tomb_seq += 1;
+        s
+    }
+
+    /// The highest tombstone sequence number allocated so far (0 if none).
+    pub fn max_tomb_seq(&self) -> u64 {
+        self.state.borrow().manifest.next_tomb_seq.saturating_sub(1)
+    }
+
     /// Records a tombstone (persisted with the next manifest write; the WAL holds it until
-    /// then). Identical tombstones are kept once.
+    /// then). A tombstone already recorded (same sequence number) is kept once.
     pub fn add_tombstone(&self, t: Tombstone) {
         let mut st = self.state.borrow_mut();
-        if !st.manifest.tombstones.contains(&t) {
+        st.manifest.next_tomb_seq = st.manifest.next_tomb_seq.max(t.seq + 1);
+        if !st.manifest.tombstones.iter().any(|x| x.seq == t.seq) {
             st.manifest.tombstones.push(t);
         }
     }
 
-    /// Tombstones of `bucket` that apply to a source of generation `gen` and `series_key`:
-    /// their time ranges (inclusive), appended to `out`.
+    /// Tombstones of `bucket` that apply to a source of generation `gen`, with tombstones up
+    /// to `applied` already applied, for `series_key`: their inclusive time ranges, appended
+    /// to `out`.
     pub fn deleted_ranges(
         &self,
         bucket: BucketId,
         gen: u64,
+        applied: u64,
         series_key: &[u8],
         out: &mut Vec<(i64, i64)>,
     ) {
         let st = self.state.borrow();
         for t in &st.manifest.tombstones {
-            if t.applies(bucket, gen, series_key) {
+            if t.applies(bucket, gen, applied, series_key) {
                 out.push((t.req.start, t.req.stop));
             }
         }
     }
 
-    /// True if any tombstone exists for `bucket`.
-    pub fn has_tombstones(&self, bucket: BucketId) -> bool {
+    /// True if some tombstone may remove points of segment `seg`.
+    pub fn has_tombstones_for(&self, seg: &SegmentMeta) -> bool {
         self.state
             .borrow()
             .manifest
             .tombstones
             .iter()
-            .any(|t| t.bucket == bucket.0)
+            .any(|t| t.applies_to_source(BucketId(seg.bucket), seg.gen, seg.tomb_seq))
     }
 
     /// Live segments of `bucket` overlapping `[start, stop)`, oldest generation first.
@@ -493,6 +525,7 @@ impl SegmentStore {
                 max_time: i64::MIN,
                 bytes: 0,
                 points: 0,
+                tomb_seq: 0,
             },
         })
     }
@@ -520,8 +553,9 @@ impl SegmentStore {
             // A tombstone is needed while some segment of its bucket is older than it.
             let segs = &st.segments;
             st.manifest.tombstones.retain(|t| {
-                segs.iter()
-                    .any(|s| s.meta.bucket == t.bucket && s.meta.gen < t.gen)
+                segs.iter().any(|s| {
+                    t.applies_to_source(BucketId(s.meta.bucket), s.meta.gen, s.meta.tomb_seq)
+                })
             });
             st.manifest.shard = self.shard;
             st.manifest.format = 1;
@@ -618,6 +652,11 @@ impl SegmentSink {
             self.spill(false).await?;
         }
         Ok(())
+    }
+
+    /// Records that tombstones up to `seq` were applied to the data written here.
+    pub fn set_tomb_seq(&mut self, seq: u64) {
+        self.meta.tomb_seq = seq;
     }
 
     /// True if no column was added.

@@ -43,6 +43,7 @@
 //! | 1    | kind = 2                                                     |
 //! | 8    | bucket id                                                    |
 //! | 8    | tombstone generation (see `storage::store`)                  |
+//! | 8    | tombstone sequence number                                    |
 //! | …    | the delete request, opaque here (`delete::DeleteRequest::encode`) |
 //!
 //! Entry: `ts: i64` (ns) · `series: u32` · \[`key_len: u32` · canonical series key bytes\] ·
@@ -246,12 +247,13 @@ pub struct WriteRecord<'a> {
 }
 
 /// Appends one framed DELETE record to `out`.
-pub fn encode_delete(out: &mut Vec<u8>, bucket: BucketId, gen: u64, request: &[u8]) {
+pub fn encode_delete(out: &mut Vec<u8>, bucket: BucketId, gen: u64, seq: u64, request: &[u8]) {
     let start = out.len();
     out.extend_from_slice(&[0u8; FRAME_LEN]);
     out.push(KIND_DELETE);
     out.extend_from_slice(&bucket.0.to_le_bytes());
     out.extend_from_slice(&gen.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(request);
     let payload_len = (out.len() - start - FRAME_LEN) as u32;
     let crc = crc32fast::hash(&out[start + FRAME_LEN..]);
@@ -266,6 +268,8 @@ pub struct DeleteRecord<'a> {
     pub bucket: BucketId,
     /// Tombstone generation.
     pub gen: u64,
+    /// Tombstone sequence number.
+    pub seq: u64,
     /// The encoded request.
     pub request: &'a [u8],
 }
@@ -278,7 +282,8 @@ pub fn decode_delete(payload: &[u8]) -> Result<DeleteRecord<'_>, PayloadError> {
     Ok(DeleteRecord {
         bucket: BucketId(read_u64(payload, 1).ok_or(PayloadError("short payload"))?),
         gen: read_u64(payload, 9).ok_or(PayloadError("short payload"))?,
-        request: payload.get(17..).unwrap_or(&[]),
+        seq: read_u64(payload, 17).ok_or(PayloadError("short payload"))?,
+        request: payload.get(25..).unwrap_or(&[]),
     })
 }
 
