@@ -83,7 +83,12 @@ fn bucket_lifecycle_survives_restart_and_isolates_data_by_id() {
         ["_monitoring", "_tasks", "b0", "b1", "b2", "b3", BUCKET]
     );
 
-    assert_eq!(write_to(&s, "b1", "m v=1 1000\n").status, 204);
+    // A recent point: b1 keeps 30 days (older points would be dropped with 422).
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    assert_eq!(write_to(&s, "b1", &format!("m v=1 {now_ns}\n")).status, 204);
     let r = call(&s, "DELETE", &format!("/api/v2/buckets/{}", ids[1]), None);
     assert_eq!(r.status, 204, "{}", r.text());
     let r = call(
@@ -121,7 +126,7 @@ fn bucket_lifecycle_survives_restart_and_isolates_data_by_id() {
         r.json()["retentionRules"][0]["shardGroupDurationSeconds"],
         604800
     );
-    let csv = s.query_ok("from(bucket: \"b1\") |> range(start: 0)");
+    let csv = s.query_ok("from(bucket: \"b1\") |> range(start: 0, stop: 2100-01-01T00:00:00Z)");
     assert!(csv_rows(&csv).is_empty(), "{csv}");
 }
 
