@@ -14,7 +14,7 @@ const THREADS: usize = 8;
 const BATCH: usize = 50;
 
 /// Times (ns) of every point of `measurement`, per value of tag `t`.
-fn times_by_tag(s: &TestServer, measurement: &str) -> BTreeMap<String, Vec<i64>> {
+pub(crate) fn times_by_tag(s: &TestServer, measurement: &str) -> BTreeMap<String, Vec<i64>> {
     let csv = s.query_ok(&format!(
         "from(bucket: \"{BUCKET}\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"{measurement}\")"
     ));

@@ -13,4 +13,5 @@ mod poison;
 mod query_flux;
 mod server;
 mod sharding;
+mod storage_crash;
 mod write_v2;
