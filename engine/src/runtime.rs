@@ -381,18 +381,32 @@ impl ShardContext {
     }
 
     /// Executes a catalog mutation on shard 0 (directly or over the mesh).
+    /// A deleted bucket or org has its storage reclaimed by a retention pass started in the
+    /// background on every shard.
     pub async fn catalog_op(&self, op: CatalogOp) -> Result<CatalogReply> {
-        if self.inner.id == 0 {
-            return self.apply_catalog_locally(op).await;
+        let frees_data = matches!(op, CatalogOp::DeleteBucket(_) | CatalogOp::DeleteOrg(_));
+        let reply = if self.inner.id == 0 {
+            self.apply_catalog_locally(op).await
+        } else {
+            let (tx, rx) = oneshot();
+            self.inner
+                .senders
+                .send_to(0, ShardRequest::Catalog { op, reply: tx })
+                .await
+                .map_err(|_| Error::unavailable("shard 0 is not reachable"))?;
+            rx.await
+                .unwrap_or_else(|_| Err(Error::unavailable("shard 0 dropped the request")))
+        };
+        if frees_data && reply.is_ok() {
+            let ctx = self.clone();
+            glommio::spawn_local(async move {
+                if let Err(e) = ctx.maintain(MaintOp::Retention).await {
+                    tracing::warn!(error = %e, "reclaiming a deleted bucket's storage");
+                }
+            })
+            .detach();
         }
-        let (tx, rx) = oneshot();
-        self.inner
-            .senders
-            .send_to(0, ShardRequest::Catalog { op, reply: tx })
-            .await
-            .map_err(|_| Error::unavailable("shard 0 is not reachable"))?;
-        rx.await
-            .unwrap_or_else(|_| Err(Error::unavailable("shard 0 dropped the request")))
+        reply
     }
 
     /// Validates and writes a line-protocol body to `bucket`. Returns after every involved

@@ -204,3 +204,21 @@ def test_maintenance_endpoints_need_a_token(ringflux, onboarded):
     assert r.status_code == 401
     r = requests.get(f"{ringflux.url}/debug/ringflux/flush", timeout=10)
     assert r.status_code == 405
+
+
+def test_deleting_a_bucket_frees_its_segment_files(ringflux, onboarded):
+    server = onboarded
+    with client(server) as c:
+        b = c.buckets_api().create_bucket(bucket_name="scratch", org=server.org)
+        _write_lines(server, [f"m,host=h{i} v={i}i {T + i}" for i in range(100)], bucket="scratch")
+        _maintain(server, "flush")
+        assert _segments(ringflux.engine_dir)
+        c.buckets_api().delete_bucket(b)
+    deadline = time.time() + 15
+    while _segments(ringflux.engine_dir) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _segments(ringflux.engine_dir) == []
+    # A bucket re-created with the same name starts empty.
+    with client(server) as c:
+        c.buckets_api().create_bucket(bucket_name="scratch", org=server.org)
+    assert _read(server, bucket="scratch") == {}
