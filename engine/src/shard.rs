@@ -481,7 +481,7 @@ impl ShardState {
         let key = match entry.series {
             SeriesRef::Define(_, key) => key,
             SeriesRef::Ref(_) => match self.index.entry(sid) {
-                Some(e) => &e.key[..],
+                Some(e) => e.key,
                 None => return 0,
             },
         };

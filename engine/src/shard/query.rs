@@ -123,7 +123,7 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
         let Some(sd) = st.head.series(sid) else {
             continue;
         };
-        let parts = lp::parse_series_key(&entry.key);
+        let parts = lp::parse_series_key(entry.key);
         let measurement = parts.measurement();
         let tags: Vec<(Vec<u8>, Vec<u8>)> = parts
             .tags()
@@ -135,7 +135,7 @@ fn collect_candidates(shard: &Shard, bucket: BucketId, plan: &ReadPlan) -> Vec<C
                 continue;
             }
             let key = key_arc
-                .get_or_insert_with(|| Arc::from(&*entry.key))
+                .get_or_insert_with(|| Arc::from(entry.key))
                 .clone();
             out.push(Candidate {
                 key,
