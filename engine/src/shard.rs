@@ -36,6 +36,7 @@ use bytes::Bytes;
 use crate::config::EngineConfig;
 use crate::delete::DeleteRequest;
 use crate::error::{Error, Result};
+use crate::index::persist::SeriesLog;
 use crate::index::{SeriesId, SeriesIndex};
 use crate::line_protocol::{self as lp, EscapeKind, LineSpan, Span};
 use crate::mesh::reply::{oneshot, OneshotReceiver, OneshotSender};
@@ -241,6 +242,9 @@ pub struct Shard {
     pub(crate) maint: Notify,
     pub(crate) maint_reqs: RefCell<Vec<maintenance::Request>>,
     pub(crate) last_write: Cell<Instant>,
+    /// The persisted series index (`series.idx`); taken out while the maintenance task writes
+    /// it.
+    pub(crate) series_log: RefCell<Option<SeriesLog>>,
 }
 
 impl std::fmt::Debug for Shard {
@@ -296,9 +300,13 @@ impl Shard {
         .await?;
         let wal_min_seq = store.wal_min_seq();
         crate::wal::remove_segments_before(&wal_dir, wal_min_seq).await?;
+        let (series_log, index) = crate::index::persist::open(&data_dir, id as u32).await?;
         let shard = Rc::new(Shard {
             id,
-            state: RefCell::new(ShardState::default()),
+            state: RefCell::new(ShardState {
+                index,
+                ..ShardState::default()
+            }),
             pending: RefCell::new(Vec::new()),
             notify: Notify::default(),
             poisoned: Cell::new(false),
@@ -314,6 +322,7 @@ impl Shard {
             maint: Notify::default(),
             maint_reqs: RefCell::new(Vec::new()),
             last_write: Cell::new(Instant::now()),
+            series_log: RefCell::new(Some(series_log)),
         });
         shard.index_segment_series();
         let mut values = 0u64;
@@ -379,9 +388,14 @@ impl Shard {
         ))
     }
 
-    /// Registers the series found in segment files that the index does not know yet.
+    /// Rebuilds the index from the segment files' own indexes when `series.idx` is missing
+    /// (lost or removed by an operator) but segment files exist; normally the persisted index
+    /// already names every series they hold (a flush persists it before publishing them).
     fn index_segment_series(&self) {
         let mut st = self.state.borrow_mut();
+        if !st.index.is_empty() {
+            return;
+        }
         for seg in self.store.all_segments() {
             let bucket = BucketId(seg.meta.bucket);
             let mut prev: Option<&[u8]> = None;
@@ -523,7 +537,7 @@ impl Shard {
             .filter(|sid| {
                 st.index
                     .entry(*sid)
-                    .is_some_and(|e| req.predicate.matches_series_key(&e.key))
+                    .is_some_and(|e| req.predicate.matches_series_key(e.key))
             })
             .collect();
         st.head
@@ -769,7 +783,7 @@ impl Shard {
         reserve: &dyn Fn(BucketId, u64) -> bool,
     ) -> Vec<Pending> {
         let mut admitted = Vec::with_capacity(batch.len());
-        let mut st = self.state.borrow_mut();
+        let st = self.state.borrow();
         let mut seen: crate::hash::FastMap<Vec<u8>, ()> = crate::hash::FastMap::default();
         for p in batch {
             seen.clear();
@@ -864,7 +878,7 @@ impl ShardState {
         let key = match entry.series {
             SeriesRef::Define(_, key) => key,
             SeriesRef::Ref(_) => match self.index.entry(sid) {
-                Some(e) => &e.key[..],
+                Some(e) => e.key,
                 None => return 0,
             },
         };

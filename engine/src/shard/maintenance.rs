@@ -189,7 +189,7 @@ pub(crate) async fn flush(shard: &Rc<Shard>) -> Result<Report> {
                 let policy = (shard.env.retention)(e.bucket)?;
                 Some(FlushSeries {
                     bucket: e.bucket,
-                    key: e.key.clone(),
+                    key: e.key.into(),
                     sid,
                     duration: policy.partition_ns,
                 })
@@ -198,6 +198,8 @@ pub(crate) async fn flush(shard: &Rc<Shard>) -> Result<Report> {
     };
     let result: Result<Report> = async {
         let segs = flush::write_head(&shard.store, &frozen.head, frozen.gen, series).await?;
+        // Every series a published segment names must be in the persisted index.
+        persist_index(shard).await?;
         let report = Report {
             flushed_segments: segs.len(),
             flushed_points: segs.iter().map(|s| s.meta.points).sum(),
@@ -225,6 +227,18 @@ pub(crate) async fn flush(shard: &Rc<Shard>) -> Result<Report> {
             Err(e)
         }
     }
+}
+
+/// Appends the series defined (and buckets dropped) since the last call to `series.idx` and
+/// syncs it.
+async fn persist_index(shard: &Shard) -> Result<()> {
+    let Some(mut log) = shard.series_log.borrow_mut().take() else {
+        return Err(Error::internal("the series index log is not available"));
+    };
+    log.stage(&shard.state.borrow().index);
+    let r = log.sync().await;
+    *shard.series_log.borrow_mut() = Some(log);
+    r
 }
 
 async fn compact_all(shard: &Rc<Shard>) -> Result<Report> {
@@ -265,10 +279,49 @@ pub(crate) async fn enforce_retention(shard: &Rc<Shard>) -> Result<Report> {
         );
         shard.store.install(Vec::new(), &drop, None).await?;
     }
+    drop_deleted_buckets_from_index(shard).await?;
     Ok(Report {
         dropped_segments: drop.len(),
         ..Report::default()
     })
+}
+
+/// Series of deleted buckets leave the index (their ids are never reused) and the drop is
+/// persisted. Waits while a deleted bucket still has head data (the next flush skips it).
+async fn drop_deleted_buckets_from_index(shard: &Shard) -> Result<()> {
+    let droppable: Vec<BucketId> = {
+        let st = shard.state.borrow();
+        if st.frozen.is_some() {
+            return Ok(());
+        }
+        let head = st.head.borrow();
+        st.index
+            .buckets()
+            .into_iter()
+            .filter(|b| (shard.env.retention)(*b).is_none())
+            .filter(|b| {
+                !st.index
+                    .bucket_series(*b)
+                    .iter()
+                    .any(|sid| head.series(*sid).is_some_and(|s| !s.columns.is_empty()))
+            })
+            .collect()
+    };
+    if droppable.is_empty() {
+        return Ok(());
+    }
+    {
+        let mut st = shard.state.borrow_mut();
+        for b in &droppable {
+            st.index.drop_bucket(*b);
+        }
+    }
+    tracing::info!(
+        shard = shard.id,
+        buckets = droppable.len(),
+        "dropped the series of deleted buckets"
+    );
+    persist_index(shard).await
 }
 
 /// Queues `op` for the maintenance task and waits for it.

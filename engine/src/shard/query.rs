@@ -27,7 +27,7 @@ use crate::model::BucketId;
 use crate::query::plan::ReadPlan;
 use crate::storage::runs::{merge_runs, Run};
 use crate::storage::segment_file::{BlockRef, DecodedValues};
-use crate::storage::store::{Segment, SegmentStore};
+use crate::storage::store::{deleted_ranges_in, Segment, SegmentStore, Tombstone};
 use crate::storage::Head;
 
 use super::{Frozen, Shard};
@@ -99,6 +99,9 @@ struct Snapshot {
     head: Rc<RefCell<Head>>,
     frozen: Option<Frozen>,
     segments: Vec<Rc<Segment>>,
+    /// Tombstones as they were with `segments` (later ones are applied to the head and
+    /// recorded too, so reading them is also right; but none may be missing).
+    tombstones: Vec<Tombstone>,
 }
 
 /// Streams the matching columns of `bucket` into `tx`.
@@ -114,6 +117,7 @@ pub async fn run_read(
             head: st.head.clone(),
             frozen: st.frozen.clone(),
             segments: shard.store.segments_for(bucket, plan.start, plan.stop),
+            tombstones: shard.store.tombstones(),
         }
     };
     let mut cands = collect_candidates(&shard, &snap, bucket, &plan);
@@ -149,7 +153,14 @@ async fn read_column(
                 continue;
             }
             let mut ranges = Vec::new();
-            store.deleted_ranges(bucket, seg.meta.gen, seg.meta.tomb_seq, &c.key, &mut ranges);
+            deleted_ranges_in(
+                &snap.tombstones,
+                bucket,
+                seg.meta.gen,
+                seg.meta.tomb_seq,
+                &c.key,
+                &mut ranges,
+            );
             sources.push(Source {
                 cursor: Cursor::Segment {
                     seg: seg.clone(),
@@ -163,7 +174,7 @@ async fn read_column(
     }
     if let Some(f) = &snap.frozen {
         let mut ranges = Vec::new();
-        store.deleted_ranges(bucket, f.gen, 0, &c.key, &mut ranges);
+        deleted_ranges_in(&snap.tombstones, bucket, f.gen, 0, &c.key, &mut ranges);
         sources.push(Source {
             cursor: Cursor::Head {
                 head: f.head.clone(),
@@ -361,7 +372,7 @@ fn collect_candidates(
         for seg in &snap.segments {
             fields.extend(
                 seg.index
-                    .series(&entry.key)
+                    .series(entry.key)
                     .iter()
                     .map(|c| Box::from(c.field())),
             );
@@ -371,7 +382,7 @@ fn collect_candidates(
         }
         fields.sort_unstable();
         fields.dedup();
-        let parts = lp::parse_series_key(&entry.key);
+        let parts = lp::parse_series_key(entry.key);
         let measurement = parts.measurement();
         let tags: Vec<(Vec<u8>, Vec<u8>)> = parts
             .tags()
@@ -382,9 +393,7 @@ fn collect_candidates(
             if !matches(plan, &measurement, &tags, f) {
                 continue;
             }
-            let key = key_arc
-                .get_or_insert_with(|| Arc::from(&*entry.key))
-                .clone();
+            let key = key_arc.get_or_insert_with(|| Arc::from(entry.key)).clone();
             out.push(Candidate {
                 key,
                 field: Arc::from(&**f),

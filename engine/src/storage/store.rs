@@ -260,6 +260,22 @@ pub struct SegmentStore {
     corrupt: Cell<u64>,
 }
 
+/// [`SegmentStore::deleted_ranges`] over a given set of tombstones.
+pub fn deleted_ranges_in(
+    tombstones: &[Tombstone],
+    bucket: BucketId,
+    gen: u64,
+    applied: u64,
+    series_key: &[u8],
+    out: &mut Vec<(i64, i64)>,
+) {
+    for t in tombstones {
+        if t.applies(bucket, gen, applied, series_key) {
+            out.push((t.req.start, t.req.stop));
+        }
+    }
+}
+
 /// File name of segment file number `file`.
 pub fn segment_file_name(file: u64) -> String {
     format!("{file:020}.seg")
@@ -401,11 +417,21 @@ impl SegmentStore {
         out: &mut Vec<(i64, i64)>,
     ) {
         let st = self.state.borrow();
-        for t in &st.manifest.tombstones {
-            if t.applies(bucket, gen, applied, series_key) {
-                out.push((t.req.start, t.req.stop));
-            }
-        }
+        deleted_ranges_in(
+            &st.manifest.tombstones,
+            bucket,
+            gen,
+            applied,
+            series_key,
+            out,
+        );
+    }
+
+    /// The current tombstones, for a read to use with the segments it snapshotted (a
+    /// compaction finishing meanwhile may forget tombstones that the snapshot's older segments
+    /// still need).
+    pub fn tombstones(&self) -> Vec<Tombstone> {
+        self.state.borrow().manifest.tombstones.clone()
     }
 
     /// True if some tombstone may remove points of segment `seg`.
