@@ -139,3 +139,47 @@ fn leftovers_of_an_interrupted_flush_are_removed() {
         assert!(!dir.join("MANIFEST.json.tmp").exists());
     }
 }
+
+#[test]
+fn corrupt_segment_bytes_are_reported_not_returned() {
+    let mut s = TestServer::spawn();
+    s.onboard();
+    let lp: String = (0..3000)
+        .map(|i| format!("rot,t=a v={}.5 {}\n", i * 3, i + 1))
+        .collect();
+    assert_eq!(s.write(&lp).status, 204);
+    assert!(s.terminate().success()); // the clean stop flushes to segment files
+    let mut flipped = 0;
+    for shard in ["shard-0000", "shard-0001"] {
+        let dir = s.engine_path().join("data").join(shard);
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            if e.file_name().to_string_lossy().ends_with(".seg") {
+                let mut b = std::fs::read(e.path()).unwrap();
+                b[100] ^= 0x55; // inside the first data block
+                std::fs::write(e.path(), b).unwrap();
+                flipped += 1;
+            }
+        }
+    }
+    assert_eq!(flipped, 1, "one series: one segment file");
+    s.start();
+    let r = s.query(&format!(
+        "from(bucket: \"{BUCKET}\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"rot\")"
+    ));
+    let body = r.text();
+    assert!(body.contains("corrupt data in"), "{body}");
+    assert!(
+        !body.contains(",rot,"),
+        "no row of the corrupt block may be returned: {body}"
+    );
+    // /metrics reports the shard of the core that answers: ask until the one holding the
+    // series answers (new connection each time).
+    let counted = (0..50).any(|_| {
+        let m =
+            crate::http::request(s.addr(), "GET", "/metrics", &[], crate::http::Body::None).text();
+        m.lines()
+            .any(|l| l.starts_with("ringflux_storage_corrupt_blocks_total") && l.ends_with(" 1"))
+    });
+    assert!(counted, "no shard counted the corrupt block");
+    assert!(s.stderr().contains("corrupt block in segment file"));
+}
