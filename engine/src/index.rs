@@ -1,6 +1,6 @@
 //! Per-shard series index: (bucket, canonical series key) → [`SeriesId`], plus tag postings.
 //!
-//! Layout: everything about a bucket lives in one `BucketIndex` — an [`arena::Arena`] holding
+//! Layout: everything about a bucket lives in one `BucketIndex` — an `arena::Arena` holding
 //! each series key **once** (plus the interned measurement names, tag keys and tag values), a
 //! `hashbrown::HashTable<SeriesId>` that hashes keys and compares them against the arena, the
 //! bucket's series ids, and the postings. The shard-wide part is one packed `u64` per series id
