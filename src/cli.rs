@@ -72,6 +72,9 @@ pub(crate) struct ServeArgs {
     /// A partition with this many segment files is compacted [default: 4].
     #[arg(long, env = "RINGFLUX_STORAGE_COMPACT_MAX_SEGMENTS")]
     pub(crate) storage_compact_max_segments: Option<String>,
+    /// Most bytes/s background compactions write, all shards; 0 = unlimited [default: 48MiB].
+    #[arg(long, env = "RINGFLUX_STORAGE_COMPACT_THROUGHPUT_BURST")]
+    pub(crate) storage_compact_throughput_burst: Option<String>,
     /// How often bucket retention is enforced [default: 30m].
     #[arg(long, env = "RINGFLUX_STORAGE_RETENTION_CHECK_INTERVAL")]
     pub(crate) storage_retention_check_interval: Option<String>,
@@ -113,6 +116,7 @@ pub(crate) const KEYS: &[&str] = &[
     "storage-cache-snapshot-write-cold-duration",
     "storage-block-cache-size",
     "storage-compact-max-segments",
+    "storage-compact-throughput-burst",
     "storage-retention-check-interval",
     "storage-max-series-per-bucket",
     "http-read-timeout",
@@ -259,6 +263,11 @@ impl ServeArgs {
                 "storage-compact-max-segments",
                 defaults.compact_max_segments as u64,
             )? as usize,
+            compact_throughput_burst: mem(
+                &self.storage_compact_throughput_burst,
+                "storage-compact-throughput-burst",
+                defaults.compact_throughput_burst,
+            )?,
             retention_check_interval: dur_or(
                 &self.storage_retention_check_interval,
                 "storage-retention-check-interval",

@@ -74,6 +74,9 @@ pub struct StorageConfig {
     /// A partition with this many segment files is compacted into one
     /// (`--storage-compact-max-segments`). Default 4.
     pub compact_max_segments: usize,
+    /// Most bytes per second background compactions write, all shards together
+    /// (`--storage-compact-throughput-burst`, influxd's name); 0 = unlimited. Default 48 MiB.
+    pub compact_throughput_burst: u64,
     /// How often retention is enforced (`--storage-retention-check-interval`). Default 30 min.
     pub retention_check_interval: Duration,
     /// Most series per bucket, all shards together (`--storage-max-series-per-bucket`); a write
@@ -89,6 +92,7 @@ impl Default for StorageConfig {
             cache_snapshot_write_cold_duration: Duration::from_secs(600),
             block_cache_size: 64 * 1024 * 1024,
             compact_max_segments: 4,
+            compact_throughput_burst: 48 * 1024 * 1024,
             retention_check_interval: Duration::from_secs(1800),
             max_series_per_bucket: 0,
         }

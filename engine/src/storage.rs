@@ -17,6 +17,7 @@ pub mod chunked;
 pub mod compact;
 pub mod encoding;
 pub mod flush;
+pub mod pace;
 pub mod runs;
 pub mod segment_file;
 pub mod store;

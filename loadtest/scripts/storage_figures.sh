@@ -107,6 +107,8 @@ EOF
     prev="$cur"
   done
   kill -TERM "$IPID"; wait "$IPID" || true
+  # Where InfluxDB's bytes are (TSM files, WAL, series file, index).
+  find "$TMP/influx/data" "$TMP/influx/wal" -type f -printf '%s %P\n' | sort -rn | head -12 | sed 's/^/INFLUX_FILE /'
   tsm=$(find "$TMP/influx/data" -name '*.tsm' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
   iall=$(du -sb "$TMP/influx/data" "$TMP/influx/wal" | awk '{s+=$1} END {print s}')
   fig influxdb_tsm_bytes "$tsm"

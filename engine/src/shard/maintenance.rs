@@ -136,9 +136,10 @@ async fn run(shard: Rc<Shard>) {
         }
         let policy = CompactPolicy {
             max_segments: shard.cfg.storage.compact_max_segments,
+            throughput: shard.cfg.storage.compact_throughput_burst / shard.cfg.shards.max(1) as u64,
         };
         if let Some(group) = compact::pick(&shard.store, policy, crate::runtime::now_nanos()) {
-            match compact::compact(&shard.store, group).await {
+            match compact::compact(&shard.store, group, policy).await {
                 Ok(stats) => {
                     tracing::debug!(shard = shard.id, ?stats, "compacted a partition");
                     // More may be due: look again soon.
@@ -243,11 +244,15 @@ async fn persist_index(shard: &Shard) -> Result<()> {
 
 async fn compact_all(shard: &Rc<Shard>) -> Result<Report> {
     let mut report = flush(shard).await?;
-    let policy = CompactPolicy { max_segments: 2 };
+    // Asked for explicitly: no throughput cap.
+    let policy = CompactPolicy {
+        max_segments: 2,
+        throughput: 0,
+    };
     // `pick` with i64::MAX as "now" treats every partition as finished, so any partition
     // with two or more segments qualifies.
     while let Some(group) = compact::pick(&shard.store, policy, i64::MAX) {
-        compact::compact(&shard.store, group).await?;
+        compact::compact(&shard.store, group, policy).await?;
         report.compactions += 1;
     }
     Ok(report)

@@ -16,6 +16,7 @@
 
 use std::rc::Rc;
 
+use super::pace::Pacer;
 use super::runs::{merge_runs, Run};
 use super::store::{Segment, SegmentStore};
 use crate::error::Result;
@@ -26,11 +27,16 @@ use crate::model::BucketId;
 pub struct CompactPolicy {
     /// A partition with at least this many segments is compacted.
     pub max_segments: usize,
+    /// Most bytes per second a compaction writes (0 = unlimited).
+    pub throughput: u64,
 }
 
 impl Default for CompactPolicy {
     fn default() -> Self {
-        CompactPolicy { max_segments: 4 }
+        CompactPolicy {
+            max_segments: 4,
+            throughput: 0,
+        }
     }
 }
 
@@ -88,7 +94,11 @@ pub fn pick(store: &SegmentStore, policy: CompactPolicy, now: i64) -> Option<Vec
 }
 
 /// Merges `inputs` (all segments of one partition) into one segment and publishes it.
-pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<CompactStats> {
+pub async fn compact(
+    store: &SegmentStore,
+    inputs: Vec<Rc<Segment>>,
+    policy: CompactPolicy,
+) -> Result<CompactStats> {
     let Some(first) = inputs.first() else {
         return Ok(CompactStats::default());
     };
@@ -117,7 +127,9 @@ pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<C
         .create_segment(bucket, partition, duration, gen)
         .await?;
     sink.set_tomb_seq(applied);
+    sink.set_throughput(policy.throughput);
     let mut ranges = Vec::new();
+    let mut pacer = Pacer::default();
     let result: Result<()> = async {
         for (key, field) in &columns {
             let mut runs = Vec::with_capacity(inputs.len());
@@ -127,6 +139,7 @@ pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<C
                 };
                 let mut run: Option<Run> = None;
                 for b in col.blocks() {
+                    pacer.tick().await;
                     let block = store.read_block(seg, b, false).await?;
                     let r = run.get_or_insert_with(|| Run::empty(&block.values));
                     r.times.extend_from_slice(&block.times);
@@ -157,7 +170,7 @@ pub async fn compact(store: &SegmentStore, inputs: Vec<Rc<Segment>>) -> Result<C
                     .with_column_values(|cv| sink.add_column_sync(key, field, &merged.times, cv))?;
                 sink.maybe_spill().await?;
             }
-            glommio::executor().yield_if_needed().await;
+            pacer.tick().await;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 
+use super::pace::Pacer;
 use super::runs::Run;
 use super::store::{partition_start, Segment, SegmentSink, SegmentStore};
 use super::Head;
@@ -77,6 +78,7 @@ async fn fill(
     series: &[FlushSeries],
     sinks: &mut FastMap<(BucketId, i64), SegmentSink>,
 ) -> Result<()> {
+    let mut pacer = Pacer::default();
     for s in series {
         // Copy the series' columns out (normalised, split by partition) under a short borrow.
         let parts: Vec<(Box<[u8]>, i64, Run)> = {
@@ -119,8 +121,9 @@ async fn fill(
             };
             run.with_column_values(|cv| sink.add_column_sync(&s.key, &field, &run.times, cv))?;
             sink.maybe_spill().await?;
+            pacer.tick().await;
         }
-        glommio::executor().yield_if_needed().await;
+        pacer.tick().await;
     }
     Ok(())
 }

@@ -47,6 +47,10 @@ pub const MANIFEST_FILE: &str = "MANIFEST.json";
 /// Bytes a segment writer buffers before they are written to the file.
 const SPILL_BYTES: usize = 1 << 20;
 
+/// A segment being written is fdatasync'ed every this many bytes, so the final sync is short
+/// and the WAL's syncs never queue behind one huge flush of dirty data.
+const SYNC_EVERY_BYTES: u64 = 4 << 20;
+
 /// Start of the partition holding time `t` (ns) for partitions of `duration` ns.
 pub fn partition_start(t: i64, duration: i64) -> i64 {
     t.div_euclid(duration.max(1)) * duration.max(1)
@@ -540,7 +544,9 @@ impl SegmentStore {
             file,
             path,
             pos: 0,
+            synced: 0,
             pending: Vec::new(),
+            throttle: None,
             meta: SegmentMeta {
                 file: file_no,
                 bucket: bucket.0,
@@ -645,11 +651,23 @@ pub struct SegmentSink {
     file: DmaFile,
     path: PathBuf,
     pos: u64,
+    synced: u64,
     pending: Vec<u8>,
     meta: SegmentMeta,
+    /// Write-rate cap in bytes/s (compaction), with the start of the throttled stretch.
+    throttle: Option<(u64, std::time::Instant)>,
 }
 
 impl SegmentSink {
+    /// Caps the rate at which this file is written (bytes per second), like influxd's
+    /// `storage-compact-throughput-burst`: a background writer must not saturate the disk
+    /// that WAL syncs wait on.
+    pub fn set_throughput(&mut self, bytes_per_s: u64) {
+        if bytes_per_s > 0 {
+            self.throttle = Some((bytes_per_s, std::time::Instant::now()));
+        }
+    }
+
     /// Adds one column (same rules as [`SegmentWriter::add_column`]); call
     /// [`maybe_spill`](Self::maybe_spill) afterwards to keep the buffer bounded.
     pub fn add_column_sync(
@@ -710,6 +728,20 @@ impl SegmentSink {
             self.pos += written;
         }
         self.pending.drain(..n);
+        if let Some((rate, since)) = self.throttle {
+            let due = std::time::Duration::from_secs_f64(self.pos as f64 / rate as f64);
+            let spent = since.elapsed();
+            if due > spent {
+                glommio::timer::sleep(due - spent).await;
+            }
+        }
+        if self.pos - self.synced >= SYNC_EVERY_BYTES {
+            self.file
+                .fdatasync()
+                .await
+                .map_err(|e| Error::internal(format!("syncing {}: {e}", self.path.display())))?;
+            self.synced = self.pos;
+        }
         Ok(())
     }
 
