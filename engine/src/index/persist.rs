@@ -52,10 +52,11 @@
 
 use std::path::{Path, PathBuf};
 
-use glommio::io::{BufferedFile, Directory, DmaFile, OpenOptions};
+use glommio::io::{BufferedFile, DmaFile, OpenOptions};
 
 use super::{SeriesId, SeriesIndex};
 use crate::error::{Error, Result};
+use crate::fileio::write_blocks;
 use crate::model::BucketId;
 
 /// File name of the log in the shard's index directory.
@@ -67,7 +68,7 @@ pub const FORMAT_VERSION: u16 = 1;
 /// Header size.
 pub const HEADER_LEN: usize = 16;
 /// Alignment and padding unit of appends; records start at this offset.
-pub const BLOCK: usize = 4096;
+pub const BLOCK: usize = crate::fileio::BLOCK;
 /// Frame header size (len + crc).
 pub const FRAME_LEN: usize = 8;
 /// Largest payload a record may declare; larger means corruption.
@@ -329,11 +330,7 @@ async fn create(dir: &Path, path: &Path, shard: u32) -> Result<(SeriesLog, Serie
     file.fdatasync()
         .await
         .map_err(|e| io_err("syncing", path, e))?;
-    let d = Directory::open(dir)
-        .await
-        .map_err(|e| io_err("opening", dir, e))?;
-    d.sync().await.map_err(|e| io_err("syncing", dir, e))?;
-    let _ = d.close().await;
+    crate::fileio::sync_dir(dir).await?;
     let index = SeriesIndex::new();
     Ok((SeriesLog::new(path.to_path_buf(), file, pos, &index), index))
 }
@@ -579,25 +576,4 @@ impl SeriesLog {
     pub async fn close(self) {
         let _ = self.file.close().await;
     }
-}
-
-/// Writes `data` at the block-aligned `pos`, zero-padded to whole blocks. Returns the bytes
-/// written.
-async fn write_blocks(file: &DmaFile, data: &[u8], pos: u64) -> std::io::Result<u64> {
-    let padded = data.len().div_ceil(BLOCK) * BLOCK;
-    let mut dma = file.alloc_dma_buffer(padded);
-    let bytes = dma.as_bytes_mut();
-    let (head, tail) = bytes.split_at_mut(data.len());
-    head.copy_from_slice(data);
-    tail.fill(0);
-    let n = file
-        .write_at(dma, pos)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    if n != padded {
-        return Err(std::io::Error::other(format!(
-            "short write: {n} of {padded} bytes"
-        )));
-    }
-    Ok(padded as u64)
 }
