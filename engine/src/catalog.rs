@@ -546,12 +546,26 @@ fn fresh_id(data: &CatalogData) -> u64 {
     }
 }
 
+/// Most buckets the catalog holds. Far above any real deployment, and far below the number of
+/// buckets a shard's series index can hold at once (about 1 M), so that limit is unreachable.
+pub const MAX_BUCKETS: usize = 100_000;
+
 impl CatalogData {
+    fn check_bucket_room(&self, more: usize) -> Result<()> {
+        if self.buckets.len() + more > MAX_BUCKETS {
+            return Err(Error::unprocessable(format!(
+                "too many buckets: at most {MAX_BUCKETS} buckets may exist at once"
+            )));
+        }
+        Ok(())
+    }
+
     /// Applies a bucket creation to a copy of the catalog (pure: no I/O).
     pub fn create_bucket(&mut self, req: NewBucket, now: &str) -> Result<Bucket> {
         if !self.orgs.iter().any(|o| o.id == req.org_id) {
             return Err(Error::not_found("organization not found"));
         }
+        self.check_bucket_room(1)?;
         validate_bucket_name(&req.name)?;
         validate_retention(req.retention_seconds, req.shard_group_seconds)?;
         let sgd = normalised_shard_group(req.shard_group_seconds, req.retention_seconds);
@@ -656,6 +670,8 @@ impl CatalogData {
                 req.name
             )));
         }
+        // The org's `_monitoring` and `_tasks` buckets.
+        self.check_bucket_room(2)?;
         let org = Org {
             id: fresh_id(self),
             name: req.name,
@@ -1108,6 +1124,35 @@ mod tests {
         );
         let b = d.create_bucket(new_bucket(org, "a", 0, 0), NOW).unwrap();
         assert_ne!(a.id, b.id);
+    }
+
+    #[test]
+    fn bucket_count_is_capped() {
+        let (mut d, org) = data_with_org();
+        let template = d.buckets[0].clone();
+        while d.buckets.len() < MAX_BUCKETS {
+            let mut b = template.clone();
+            b.id = d.buckets.len() as u64 + 1_000_000;
+            d.buckets.push(b);
+        }
+        let e = d
+            .create_bucket(new_bucket(org, "one-more", 0, 0), NOW)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unprocessable);
+        assert!(e.message().contains("too many buckets"), "{}", e.message());
+        d.buckets.pop();
+        let e = d
+            .create_org(
+                NewOrg {
+                    name: "needs-two".into(),
+                    description: String::new(),
+                    owner: None,
+                },
+                NOW,
+            )
+            .unwrap_err();
+        assert!(e.message().contains("too many buckets"), "{}", e.message());
+        assert!(d.create_bucket(new_bucket(org, "fits", 0, 0), NOW).is_ok());
     }
 
     #[test]

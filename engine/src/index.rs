@@ -331,6 +331,7 @@ impl SeriesIndex {
                 (self.slots.len() - 1) as u32
             }
         };
+        // Unreachable: the catalog holds at most `catalog::MAX_BUCKETS` (100 k) buckets.
         assert!(
             s < MAX_SLOTS,
             "more than {MAX_SLOTS} live buckets in one shard"
