@@ -17,6 +17,7 @@ pub mod buckets;
 pub mod delete;
 pub mod encode;
 pub mod error;
+pub mod flux_tools;
 pub mod glommio_io;
 pub mod health;
 pub mod orgs;

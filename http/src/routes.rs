@@ -13,7 +13,7 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{admin, buckets, delete, health, orgs, query, setup, write, HttpConfig};
+use crate::{admin, buckets, delete, flux_tools, health, orgs, query, setup, write, HttpConfig};
 use ringflux_engine::shard::maintenance::Op;
 
 /// `GET /health`.
@@ -32,6 +32,14 @@ pub const API_V2_SETUP: &str = "/api/v2/setup";
 pub const API_V2_WRITE: &str = "/api/v2/write";
 /// `POST /api/v2/query`.
 pub const API_V2_QUERY: &str = "/api/v2/query";
+/// `POST /api/v2/query/ast`.
+pub const API_V2_QUERY_AST: &str = "/api/v2/query/ast";
+/// `POST /api/v2/query/analyze`.
+pub const API_V2_QUERY_ANALYZE: &str = "/api/v2/query/analyze";
+/// `GET /api/v2/query/suggestions`.
+pub const API_V2_QUERY_SUGGESTIONS: &str = "/api/v2/query/suggestions";
+/// `GET /api/v2/query/suggestions/{name}` (prefix).
+pub const API_V2_QUERY_SUGGESTION_PREFIX: &str = "/api/v2/query/suggestions/";
 /// `GET|POST /api/v2/buckets`.
 pub const API_V2_BUCKETS: &str = "/api/v2/buckets";
 /// `GET|PATCH|DELETE /api/v2/buckets/{bucketID}` (prefix).
@@ -117,6 +125,9 @@ async fn route(
         (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
         (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
         (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
+        (API_V2_QUERY_AST, &Method::POST) => flux_tools::ast(ctx, req).await,
+        (API_V2_QUERY_ANALYZE, &Method::POST) => flux_tools::analyze(ctx, req).await,
+        (API_V2_QUERY_SUGGESTIONS, &Method::GET) => flux_tools::suggestions(ctx, &req),
         (DEBUG_FLUSH, &Method::POST) => admin::maintain(ctx, Op::Flush, req).await,
         (DEBUG_COMPACT, &Method::POST) => admin::maintain(ctx, Op::Compact, req).await,
         (DEBUG_RETENTION, &Method::POST) => admin::maintain(ctx, Op::Retention, req).await,
@@ -126,9 +137,23 @@ async fn route(
         (API_V2_ORGS, &Method::POST) => orgs::create(ctx, req).await,
         (API_V2_DELETE, &Method::POST) => delete::delete_v2(ctx, req).await,
         (
-            HEALTH | READY | PING | METRICS | API_V2 | API_V2_SETUP | API_V2_WRITE | API_V2_QUERY
-            | DEBUG_FLUSH | DEBUG_COMPACT | DEBUG_RETENTION | API_V2_BUCKETS | API_V2_ORGS
-            | API_V2_DELETE,
+            HEALTH
+            | READY
+            | PING
+            | METRICS
+            | API_V2
+            | API_V2_SETUP
+            | API_V2_WRITE
+            | API_V2_QUERY
+            | DEBUG_FLUSH
+            | DEBUG_COMPACT
+            | DEBUG_RETENTION
+            | API_V2_BUCKETS
+            | API_V2_ORGS
+            | API_V2_DELETE
+            | API_V2_QUERY_AST
+            | API_V2_QUERY_ANALYZE
+            | API_V2_QUERY_SUGGESTIONS,
             _,
         ) => Err(ApiError::method_not_allowed()),
         _ => {
@@ -144,6 +169,11 @@ async fn route(
                     Method::GET => orgs::get(ctx, &req, id),
                     Method::PATCH => orgs::patch(ctx, req, id).await,
                     Method::DELETE => orgs::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else if let Some(name) = item_id(path, API_V2_QUERY_SUGGESTION_PREFIX) {
+                match *method {
+                    Method::GET => flux_tools::suggestion(ctx, &req, name),
                     _ => Err(ApiError::method_not_allowed()),
                 }
             } else {

@@ -7,8 +7,10 @@
 //! - `now` is nanoseconds since the epoch; `option now = () => <time>` in the query overrides it.
 
 pub mod ast;
+pub mod ast_json;
 pub mod lexer;
 pub mod parser;
+pub mod suggest;
 #[cfg(test)]
 mod tests;
 
