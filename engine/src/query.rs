@@ -12,4 +12,5 @@ pub mod exec;
 pub mod flux;
 pub mod merge;
 pub mod plan;
+pub mod pushdown;
 pub mod table;

@@ -18,6 +18,7 @@
 //! - After a WAL failure the shard is poisoned: pending and later writes fail with
 //!   `Unavailable`.
 
+mod aggregate;
 pub mod query;
 #[cfg(test)]
 mod storage_tests;

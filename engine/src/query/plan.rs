@@ -126,6 +126,8 @@ pub struct ReadPlan {
     pub stop: i64,
     /// Row predicate.
     pub predicate: Predicate,
+    /// An aggregate the shards compute per (series, field) instead of sending points.
+    pub agg: Option<super::pushdown::Aggregation>,
 }
 
 /// A whole compiled query.
@@ -529,6 +531,7 @@ impl<'a> Planner<'a> {
                 start,
                 stop,
                 predicate,
+                agg: None,
             },
             result_name,
         })

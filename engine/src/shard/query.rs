@@ -25,11 +25,13 @@ use crate::line_protocol as lp;
 use crate::mesh::reply::StreamSender;
 use crate::model::BucketId;
 use crate::query::plan::ReadPlan;
+use crate::query::pushdown::{AggKind, Aggregation};
 use crate::storage::runs::{merge_runs, Run};
 use crate::storage::segment_file::{BlockRef, DecodedValues};
 use crate::storage::store::{deleted_ranges_in, Segment, SegmentStore, Tombstone};
 use crate::storage::Head;
 
+use super::aggregate::Folder;
 use super::{Frozen, Shard};
 
 /// Most rows copied into one chunk.
@@ -195,29 +197,12 @@ async fn read_column(
         cur: None,
     });
 
+    if let Some(agg) = plan.agg {
+        return aggregate_column(store, sources, c, plan, agg, tx).await;
+    }
     let mut first = true;
     let mut out: Option<Run> = None;
-    loop {
-        for s in sources.iter_mut() {
-            if s.cur.as_ref().is_none_or(Run::is_empty) {
-                s.cur = refill(store, &mut s.cursor, c, plan).await?;
-            }
-        }
-        // Everything up to the smallest "last time" of the current runs is complete.
-        let Some(frontier) = sources
-            .iter()
-            .filter_map(|s| s.cur.as_ref().and_then(|r| r.times.last().copied()))
-            .min()
-        else {
-            break;
-        };
-        let parts: Vec<Run> = sources
-            .iter_mut()
-            .filter_map(|s| s.cur.as_mut().map(|r| r.split_upto(frontier)))
-            .collect();
-        let Some(merged) = merge_runs(parts) else {
-            continue;
-        };
+    while let Some(merged) = next_merged(store, &mut sources, c, plan).await? {
         match out.as_mut() {
             Some(o) => append_run(o, merged),
             None => out = Some(merged),
@@ -237,6 +222,141 @@ async fn read_column(
         }
     }
     Ok(true)
+}
+
+/// The next merged (last-write-wins) run of a column's sources, in time order; `None` at the
+/// end.
+async fn next_merged(
+    store: &SegmentStore,
+    sources: &mut [Source],
+    c: &Candidate,
+    plan: &ReadPlan,
+) -> Result<Option<Run>> {
+    loop {
+        for s in sources.iter_mut() {
+            if s.cur.as_ref().is_none_or(Run::is_empty) {
+                s.cur = refill(store, &mut s.cursor, c, plan).await?;
+            }
+        }
+        // Everything up to the smallest "last time" of the current runs is complete.
+        let Some(frontier) = sources
+            .iter()
+            .filter_map(|s| s.cur.as_ref().and_then(|r| r.times.last().copied()))
+            .min()
+        else {
+            return Ok(None);
+        };
+        let parts: Vec<Run> = sources
+            .iter_mut()
+            .filter_map(|s| s.cur.as_mut().map(|r| r.split_upto(frontier)))
+            .collect();
+        if let Some(merged) = merge_runs(parts) {
+            return Ok(Some(merged));
+        }
+    }
+}
+
+/// Folds a column into a pushed-down aggregate and sends its rows; `Ok(false)` when the
+/// receiver is gone.
+async fn aggregate_column(
+    store: &SegmentStore,
+    mut sources: Vec<Source>,
+    c: &Candidate,
+    plan: &ReadPlan,
+    agg: Aggregation,
+    tx: &StreamSender<Result<ReadChunk>>,
+) -> Result<bool> {
+    let whole = agg.every.is_none();
+    if whole && agg.kind == AggKind::Last {
+        // Only the newest point matters: look at each source from its end.
+        let mut best: Option<Run> = None;
+        for s in sources.iter_mut() {
+            if let Some(p) = last_point(store, &mut s.cursor, c, plan).await? {
+                // Later sources have higher precedence: on equal times they win.
+                if best
+                    .as_ref()
+                    .is_none_or(|b| b.times.first() <= p.times.first())
+                {
+                    best = Some(p);
+                }
+            }
+        }
+        return match best {
+            Some(p) => Ok(send(tx, c, true, p).await),
+            None => Ok(true),
+        };
+    }
+    let mut folder = Folder::new(agg, plan.start);
+    let mut first = true;
+    while let Some(merged) = next_merged(store, &mut sources, c, plan).await? {
+        folder.fold(&merged)?;
+        if whole && agg.kind == AggKind::First {
+            break; // the first merged run holds the earliest point
+        }
+        if folder.pending() >= CHUNK_ROWS {
+            if let Some((times, values)) = folder.take() {
+                if !send(tx, c, first, Run { times, values }).await {
+                    return Ok(false);
+                }
+                first = false;
+            }
+        }
+    }
+    if let Some((times, values)) = folder.finish()? {
+        return Ok(send(tx, c, first, Run { times, values }).await);
+    }
+    Ok(true)
+}
+
+/// The newest point of one source within the plan's range (not under a tombstone), as a
+/// one-point run.
+async fn last_point(
+    store: &SegmentStore,
+    cursor: &mut Cursor,
+    c: &Candidate,
+    plan: &ReadPlan,
+) -> Result<Option<Run>> {
+    match cursor {
+        Cursor::Segment {
+            seg,
+            blocks,
+            ranges,
+            ..
+        } => {
+            for b in blocks.iter().rev() {
+                let block = store.read_block(seg, b, true).await?;
+                let mut run = Run {
+                    times: block.times.clone(),
+                    values: block.values.clone(),
+                };
+                run.clip(plan.start, plan.stop);
+                run.remove_ranges(ranges);
+                if let Some(&t) = run.times.last() {
+                    run.clip(t, t.saturating_add(1));
+                    return Ok(Some(run));
+                }
+            }
+            Ok(None)
+        }
+        Cursor::Head { head, ranges, .. } => {
+            let mut h = head.borrow_mut();
+            let col = h
+                .series_mut(c.sid)
+                .and_then(|sd| sd.columns.iter_mut().find(|col| *col.name == *c.field));
+            let Some(col) = col else {
+                return Ok(None);
+            };
+            col.normalize();
+            let r = col.range(plan.start, plan.stop);
+            for i in r.rev() {
+                let t = col.times.get(i).unwrap_or(i64::MIN);
+                if !ranges.iter().any(|(a, b)| *a <= t && t <= *b) {
+                    return Ok(Some(Run::from_column(col, i, i + 1)));
+                }
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// The next non-empty run of a source within the plan's range, or `None` when exhausted.

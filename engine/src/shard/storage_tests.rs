@@ -16,6 +16,7 @@ use crate::line_protocol as lp;
 use crate::mesh::reply::stream;
 use crate::model::{BucketId, Precision};
 use crate::query::plan::{Predicate, ReadPlan};
+use crate::query::pushdown::{AggKind, Aggregation};
 use crate::schema::FieldTypes;
 use crate::testing::on_executor;
 
@@ -57,6 +58,7 @@ async fn read_range(
             start,
             stop,
             predicate: Predicate::True,
+            agg: None,
         },
         tx,
     ))
@@ -76,6 +78,119 @@ async fn read_range(
         }
     }
     Ok(out)
+}
+
+type AggResult = BTreeMap<(String, String), Vec<(i64, String)>>;
+
+/// Reads the whole bucket with a pushed-down aggregate; values formatted for comparison.
+async fn read_agg(shard: std::rc::Rc<Shard>, agg: Aggregation) -> Result<AggResult, String> {
+    let (tx, mut rx) = stream(2);
+    glommio::spawn_local(run_read(
+        shard,
+        BucketId(1),
+        ReadPlan {
+            start: i64::MIN,
+            stop: i64::MAX,
+            predicate: Predicate::True,
+            agg: Some(agg),
+        },
+        tx,
+    ))
+    .detach();
+    let mut out = AggResult::new();
+    while let Some(c) = rx.recv().await {
+        let c = c.map_err(|e| e.to_string())?;
+        let key = String::from_utf8_lossy(&c.key).into_owned();
+        let field = String::from_utf8_lossy(&c.field).into_owned();
+        let vals: Vec<String> = match &c.values {
+            ChunkValues::Integer(v) => v.iter().map(|x| x.to_string()).collect(),
+            ChunkValues::Float(v) => v.iter().map(|x| format!("{x:?}")).collect(),
+            other => return Err(format!("unexpected values {other:?}")),
+        };
+        let rows = out.entry((key, field)).or_default();
+        if c.first != rows.is_empty() {
+            return Err("first flag does not match the column's first chunk".into());
+        }
+        rows.extend(c.times.iter().copied().zip(vals));
+    }
+    Ok(out)
+}
+
+/// What [`read_agg`] must return for the model's points.
+fn model_agg(m: &Model, agg: Aggregation) -> AggResult {
+    let mut out = AggResult::new();
+    let mut cols: BTreeMap<(String, String), Vec<(i64, i64)>> = BTreeMap::new();
+    for ((k, f, t), v) in m {
+        cols.entry((k.clone(), f.clone()))
+            .or_default()
+            .push((*t, *v));
+    }
+    for (col, points) in cols {
+        let mut rows = Vec::new();
+        let mut i = 0;
+        while i < points.len() {
+            let w = agg.window_start(points[i].0);
+            let mut j = i;
+            while j < points.len() && agg.window_start(points[j].0) == w {
+                j += 1;
+            }
+            let win = &points[i..j];
+            let agg_time = w.unwrap_or(i64::MIN);
+            let pick = |better: &dyn Fn(i64, i64) -> bool| {
+                let mut best = win[0];
+                for p in &win[1..] {
+                    if better(p.1, best.1) {
+                        best = *p;
+                    }
+                }
+                (best.0, best.1.to_string())
+            };
+            rows.push(match agg.kind {
+                AggKind::Count => (agg_time, win.len().to_string()),
+                AggKind::Sum => (
+                    agg_time,
+                    win.iter()
+                        .fold(0i64, |a, p| a.wrapping_add(p.1))
+                        .to_string(),
+                ),
+                AggKind::Mean => {
+                    let s = win.iter().fold(0f64, |a, p| a + p.1 as f64);
+                    (agg_time, format!("{:?}", s / win.len() as f64))
+                }
+                AggKind::Min => pick(&|a, b| a < b),
+                AggKind::Max => pick(&|a, b| a > b),
+                AggKind::First => (win[0].0, win[0].1.to_string()),
+                AggKind::Last => (win[j - i - 1].0, win[j - i - 1].1.to_string()),
+            });
+            i = j;
+        }
+        out.insert(col, rows);
+    }
+    out
+}
+
+/// Every pushed-down aggregation the property test checks.
+fn all_aggs() -> Vec<Aggregation> {
+    let kinds = [
+        AggKind::Count,
+        AggKind::Sum,
+        AggKind::Mean,
+        AggKind::Min,
+        AggKind::Max,
+        AggKind::First,
+        AggKind::Last,
+    ];
+    let mut v = Vec::new();
+    for kind in kinds {
+        for (every, offset) in [(None, 0), (Some(5), 0), (Some(7), 3)] {
+            v.push(Aggregation {
+                kind,
+                every,
+                offset,
+            });
+        }
+    }
+    v
 }
 
 async fn read_all(shard: std::rc::Rc<Shard>) -> Model {
@@ -384,11 +499,19 @@ proptest! {
                     }
                 }
                 let got = read_all(shard.clone()).await;
+                let mut aggs = Vec::new();
+                for agg in all_aggs() {
+                    aggs.push((agg, read_agg(shard.clone(), agg).await));
+                }
                 if p2.clean_close {
                     shard.close().await;
                 }
-                got
+                (got, aggs)
             });
+            let (got, aggs) = got;
+            for (agg, result) in aggs {
+                prop_assert_eq!(result, Ok(model_agg(&expect, agg)), "aggregate {:?}", agg);
+            }
             let extra: Vec<_> = got.iter().filter(|(k, v)| expect.get(*k) != Some(*v)).collect();
             let missing: Vec<_> = expect.iter().filter(|(k, v)| got.get(*k) != Some(*v)).collect();
             prop_assert!(extra.is_empty() && missing.is_empty(), "extra {:?}, missing {:?}", extra, missing);

@@ -42,6 +42,7 @@ async fn read_all(shard: std::rc::Rc<Shard>, pred: Predicate) -> Vec<ReadChunk> 
             start: i64::MIN,
             stop: i64::MAX,
             predicate: pred,
+            agg: None,
         },
         tx,
     ))
