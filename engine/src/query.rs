@@ -8,6 +8,7 @@
 //!   meaning: anything outside the supported subset is a [`plan::PlanError`] with a position.
 //! - Plans are plain data (`Send + Clone`) so they can be shipped to every shard.
 
+pub mod agg_tables;
 pub mod exec;
 pub mod flux;
 pub mod merge;

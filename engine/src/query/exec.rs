@@ -38,19 +38,6 @@ impl RawTables {
     pub fn convert(&mut self, chunk: ReadChunk) -> (TableChunk, bool) {
         let new_table = chunk.first || self.current.is_none();
         if new_table {
-            let parts = lp::parse_series_key(&chunk.key);
-            let measurement = String::from_utf8_lossy(&parts.measurement()).into_owned();
-            let mut tags: Vec<(String, String)> = parts
-                .tags()
-                .map(|(k, v)| {
-                    (
-                        String::from_utf8_lossy(&k).into_owned(),
-                        String::from_utf8_lossy(&v).into_owned(),
-                    )
-                })
-                .collect();
-            tags.sort();
-            let field = String::from_utf8_lossy(&chunk.field).into_owned();
             let value_ty = match &chunk.values {
                 ChunkValues::Float(_) => ColumnType::Double,
                 ChunkValues::Integer(_) => ColumnType::Long,
@@ -58,31 +45,16 @@ impl RawTables {
                 ChunkValues::Boolean(_) => ColumnType::Boolean,
                 ChunkValues::String(_) => ColumnType::String,
             };
-            let mut columns = vec![
-                ColumnMeta::new("_start", ColumnType::DateTime, true),
-                ColumnMeta::new("_stop", ColumnType::DateTime, true),
-                ColumnMeta::new("_time", ColumnType::DateTime, false),
-                ColumnMeta::new("_value", value_ty, false),
-                ColumnMeta::new("_field", ColumnType::String, true),
-                ColumnMeta::new("_measurement", ColumnType::String, true),
-            ];
-            let mut keys = vec![
-                Some(Value::DateTime(self.start)),
-                Some(Value::DateTime(self.stop)),
-                None,
-                None,
-                Some(Value::String(field.clone())),
-                Some(Value::String(measurement.clone())),
-            ];
-            self.group_strings.clear();
-            self.group_strings.push(field);
-            self.group_strings.push(measurement);
-            for (k, v) in tags {
-                columns.push(ColumnMeta::new(k, ColumnType::String, true));
-                keys.push(Some(Value::String(v.clone())));
-                self.group_strings.push(v);
-            }
-            self.current = Some(Arc::new(TableMeta::new(columns, keys)));
+            let (meta, strings) = series_meta(
+                &chunk.key,
+                &chunk.field,
+                value_ty,
+                self.start,
+                self.stop,
+                true,
+            );
+            self.current = Some(meta);
+            self.group_strings = strings;
         }
         let meta = self
             .current
@@ -113,4 +85,58 @@ impl RawTables {
             new_table,
         )
     }
+}
+
+/// The schema of a series table for `(key, field)` read over `[start, stop)`, and the string
+/// group-key values (`_field`, `_measurement`, then tag values by sorted tag key).
+///
+/// With `with_time`: `_start,_stop,_time,_value,_field,_measurement,<tags>` (a storage read).
+/// Without: `_start,_stop,_field,_measurement,<tags>,_value` (an aggregate's output: the group
+/// key, then the value).
+pub fn series_meta(
+    key: &[u8],
+    field: &[u8],
+    value_ty: ColumnType,
+    start: i64,
+    stop: i64,
+    with_time: bool,
+) -> (Arc<TableMeta>, Vec<String>) {
+    let parts = lp::parse_series_key(key);
+    let measurement = String::from_utf8_lossy(&parts.measurement()).into_owned();
+    let mut tags: Vec<(String, String)> = parts
+        .tags()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+        .collect();
+    tags.sort();
+    let field = String::from_utf8_lossy(field).into_owned();
+    let mut columns = vec![
+        ColumnMeta::new("_start", ColumnType::DateTime, true),
+        ColumnMeta::new("_stop", ColumnType::DateTime, true),
+    ];
+    let mut keys = vec![Some(Value::DateTime(start)), Some(Value::DateTime(stop))];
+    if with_time {
+        columns.push(ColumnMeta::new("_time", ColumnType::DateTime, false));
+        columns.push(ColumnMeta::new("_value", value_ty, false));
+        keys.extend([None, None]);
+    }
+    columns.push(ColumnMeta::new("_field", ColumnType::String, true));
+    columns.push(ColumnMeta::new("_measurement", ColumnType::String, true));
+    keys.push(Some(Value::String(field.clone())));
+    keys.push(Some(Value::String(measurement.clone())));
+    let mut strings = vec![field, measurement];
+    for (k, v) in tags {
+        columns.push(ColumnMeta::new(k, ColumnType::String, true));
+        keys.push(Some(Value::String(v.clone())));
+        strings.push(v);
+    }
+    if !with_time {
+        columns.push(ColumnMeta::new("_value", value_ty, false));
+        keys.push(None);
+    }
+    (Arc::new(TableMeta::new(columns, keys)), strings)
 }
