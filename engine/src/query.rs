@@ -11,6 +11,7 @@
 pub mod agg_tables;
 pub mod exec;
 pub mod flux;
+pub mod influxql;
 pub mod merge;
 pub mod plan;
 pub mod pushdown;
