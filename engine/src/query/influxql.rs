@@ -8,6 +8,7 @@
 
 pub mod ast;
 pub mod parser;
+pub mod result;
 #[cfg(test)]
 mod tests;
 
