@@ -326,6 +326,7 @@ impl Shard {
             series_log: RefCell::new(Some(series_log)),
         });
         shard.index_segment_series();
+        shard.register_segment_types(types);
         let mut values = 0u64;
         let wal_stats = {
             let s = shard.clone();
@@ -406,6 +407,22 @@ impl Shard {
                 }
                 prev = Some(c.series_key());
                 st.index.resolve_or_insert(bucket, c.series_key());
+            }
+        }
+    }
+
+    /// Registers the field types of every flushed column, so a restart keeps rejecting writes
+    /// whose type conflicts with data that only lives in segment files (the WAL that carried
+    /// the first write of the field may be gone). Runs before WAL replay: older data's types
+    /// come first, as they did when it was written.
+    fn register_segment_types(&self, types: &FieldTypes) {
+        let mut key = Vec::new();
+        for seg in self.store.all_segments() {
+            let bucket = BucketId(seg.meta.bucket);
+            for c in seg.index.columns() {
+                let parts = lp::parse_series_key(c.series_key());
+                type_key(bucket, &parts.measurement(), c.field(), &mut key);
+                types.register(&key, c.field_type());
             }
         }
     }

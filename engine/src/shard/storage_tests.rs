@@ -261,14 +261,22 @@ fn flush_then_overwrite_merges_with_last_write_wins_and_survives_restart() {
     assert_eq!(got, want);
     assert!(segment_files(dir.path()) >= 2);
     // The clean close flushed everything: only the fresh WAL segment is left after reopening.
-    let (after, replayed) = on_executor(move || async move {
+    let (after, replayed, types) = on_executor(move || async move {
         let types = FieldTypes::new();
         let (shard, stats) = Shard::open(0, &c2, &types).await.unwrap();
-        (read_all(shard).await, stats.values)
+        (read_all(shard).await, stats.values, types)
     });
     assert_eq!(replayed, 0);
     assert_eq!(after, want2);
     assert_eq!(wal_files(dir.path()), 1);
+    // Nothing was replayed, yet the flushed fields' types are known again, so a write of
+    // another type is still a conflict after the restart.
+    let mut key = Vec::new();
+    crate::schema::type_key(BucketId(1), b"m", b"f0", &mut key);
+    assert_eq!(
+        types.register(&key, crate::model::FieldType::Float),
+        crate::model::FieldType::Integer
+    );
 }
 
 #[test]
