@@ -117,6 +117,22 @@ def test_flush_overwrite_compact_restart_delete(ringflux, onboarded):
     assert _read(server) == want
 
 
+def test_field_type_conflict_survives_flush_and_restart(ringflux, onboarded):
+    """A field's type is fixed by data that lives only in segment files after a flush and a
+    clean restart (no WAL left to replay): another type is still a 422 partial write."""
+    server = onboarded
+    _write_lines(server, [f"typed,host=a v=1i {T}"])
+    _maintain(server, "flush")
+    assert ringflux.stop() == 0
+    server = server._replace(url=ringflux.start())
+    with pytest.raises(ApiException) as e:
+        _write_lines(server, [f"typed,host=a v=2.5 {T + 1}"])
+    assert e.value.status == 422
+    body = api_error(e.value)
+    assert "field type conflict" in body["message"], body
+    assert _read(server)[("a", "v", 0)] == 1
+
+
 @pytest.mark.ringflux_args("--storage-cache-snapshot-memory-size", "64KiB")
 def test_background_flushes_keep_every_acknowledged_point_across_sigkill(ringflux, onboarded):
     server = onboarded
