@@ -60,6 +60,15 @@ pub enum ShardRequest {
         /// Where the result goes.
         reply: OneshotSender<Result<MaintReport>>,
     },
+    /// Answer a schema read from the series index.
+    Schema {
+        /// Bucket.
+        bucket: BucketId,
+        /// What to list.
+        req: crate::shard::schema::SchemaRequest,
+        /// Where the rows go.
+        reply: OneshotSender<Vec<crate::shard::schema::SchemaRow>>,
+    },
     /// Mutate the catalog (shard 0 only).
     Catalog {
         /// The mutation.

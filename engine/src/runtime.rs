@@ -354,6 +354,9 @@ impl ShardContext {
                 })
                 .detach();
             }
+            ShardRequest::Schema { bucket, req, reply } => {
+                reply.send(self.inner.shard.schema(bucket, &req));
+            }
             ShardRequest::Catalog { op, reply } => {
                 let ctx = self.clone();
                 glommio::spawn_local(async move {
@@ -524,6 +527,50 @@ impl ShardContext {
             streams.push(rx);
         }
         Ok(MergedRead::new(streams))
+    }
+
+    /// Answers a schema read (measurements, tag keys/values, series keys) from every shard's
+    /// series index; the rows are sorted and deduplicated.
+    pub async fn schema(
+        &self,
+        bucket: BucketId,
+        req: crate::shard::schema::SchemaRequest,
+    ) -> Result<Vec<crate::shard::schema::SchemaRow>> {
+        let n = self.inner.shared.map.shards();
+        let mut parts = Vec::with_capacity(n);
+        let mut waits = Vec::with_capacity(n);
+        for shard in 0..n {
+            if shard == self.inner.id {
+                parts.push(self.inner.shard.schema(bucket, &req));
+                continue;
+            }
+            let (tx, rx) = oneshot();
+            let msg = ShardRequest::Schema {
+                bucket,
+                req: req.clone(),
+                reply: tx,
+            };
+            if self.inner.senders.send_to(shard, msg).await.is_err() {
+                return Err(Error::unavailable(format!(
+                    "shard {shard} is not reachable"
+                )));
+            }
+            waits.push(rx);
+        }
+        for w in waits {
+            parts.push(
+                w.await
+                    .map_err(|_| Error::unavailable("a shard dropped the request"))?,
+            );
+        }
+        Ok(crate::shard::schema::union(parts))
+    }
+
+    /// Field keys of `bucket` with their types, as `(measurement, field, type)` sorted by
+    /// measurement then field (from the field-type registry: every field ever written and not
+    /// dropped with its bucket).
+    pub fn field_keys(&self, bucket: BucketId) -> Vec<(Vec<u8>, Vec<u8>, crate::model::FieldType)> {
+        self.inner.shared.types.fields(bucket)
     }
 
     /// Runs maintenance operation `op` on every shard and sums the reports.

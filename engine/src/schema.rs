@@ -49,6 +49,23 @@ impl FieldTypes {
         *self.map.entry(key.into()).or_insert(ty)
     }
 
+    /// Every field of `bucket` as `(measurement, field, type)`, sorted.
+    pub fn fields(&self, bucket: BucketId) -> Vec<(Vec<u8>, Vec<u8>, FieldType)> {
+        let prefix = bucket.0.to_le_bytes();
+        let mut out: Vec<(Vec<u8>, Vec<u8>, FieldType)> = self
+            .map
+            .iter()
+            .filter_map(|e| {
+                let rest = e.key().strip_prefix(&prefix[..])?;
+                let nul = rest.iter().position(|b| *b == 0)?;
+                let (m, f) = rest.split_at(nul);
+                Some((m.to_vec(), f.get(1..)?.to_vec(), *e.value()))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        out
+    }
+
     /// Forgets every field of `bucket` (bucket deleted).
     pub fn forget_bucket(&self, bucket: BucketId) {
         let prefix = bucket.0.to_le_bytes();

@@ -20,6 +20,7 @@
 
 mod aggregate;
 pub mod query;
+pub mod schema;
 #[cfg(test)]
 mod storage_tests;
 #[cfg(test)]

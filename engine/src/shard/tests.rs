@@ -219,3 +219,121 @@ fn recovery_across_rotated_segments_keeps_every_series() {
     });
     assert_eq!((after, series), (20_000, 500));
 }
+
+#[test]
+fn schema_reads_list_measurements_tags_and_series() {
+    use super::schema::{NameFilter, SchemaKind, SchemaRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    on_executor(move || async move {
+        let types = FieldTypes::new();
+        let (shard, _) = Shard::open(0, &c, &types).await.unwrap();
+        shard
+            .submit(batch(
+                "cpu,host=a,region=eu v=1 1\ncpu,host=b,region=us v=2 1\nmem,host=a free=3i 1\ndisk\\,x,path=/ u=1 1\n",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let ask = |kind, measurement, tag_key, predicate| SchemaRequest {
+            kind,
+            measurement,
+            tag_key,
+            predicate,
+        };
+        let s = |rows: Vec<Vec<Vec<u8>>>| -> Vec<String> {
+            rows.into_iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect()
+        };
+        let all = shard.schema(
+            BucketId(1),
+            &ask(
+                SchemaKind::Measurements,
+                NameFilter::Any,
+                NameFilter::Any,
+                Predicate::True,
+            ),
+        );
+        assert_eq!(s(all), ["cpu", "disk,x", "mem"]);
+        let host_a = Predicate::Tag {
+            key: "host".into(),
+            op: CmpOp::Eq,
+            value: "a".into(),
+        };
+        let m = shard.schema(
+            BucketId(1),
+            &ask(
+                SchemaKind::Measurements,
+                NameFilter::Any,
+                NameFilter::Any,
+                host_a.clone(),
+            ),
+        );
+        assert_eq!(s(m), ["cpu", "mem"]);
+        let re = NameFilter::Regex {
+            re: regex::Regex::new("^c").unwrap(),
+            negate: false,
+        };
+        let keys = shard.schema(
+            BucketId(1),
+            &ask(
+                SchemaKind::TagKeys,
+                re.clone(),
+                NameFilter::Any,
+                Predicate::True,
+            ),
+        );
+        assert_eq!(s(keys), ["cpu|host", "cpu|region"]);
+        let vals = shard.schema(
+            BucketId(1),
+            &ask(
+                SchemaKind::TagValues,
+                NameFilter::Eq(b"cpu".to_vec()),
+                NameFilter::Eq(b"host".to_vec()),
+                Predicate::True,
+            ),
+        );
+        assert_eq!(s(vals), ["cpu|host|a", "cpu|host|b"]);
+        let series = shard.schema(
+            BucketId(1),
+            &ask(
+                SchemaKind::SeriesKeys,
+                NameFilter::Any,
+                NameFilter::Any,
+                host_a,
+            ),
+        );
+        assert_eq!(s(series), ["cpu,host=a,region=eu", "mem,host=a"]);
+        assert!(shard
+            .schema(
+                BucketId(2),
+                &ask(
+                    SchemaKind::Measurements,
+                    NameFilter::Any,
+                    NameFilter::Any,
+                    Predicate::True
+                )
+            )
+            .is_empty());
+        let mut key = Vec::new();
+        crate::schema::type_key(BucketId(1), b"mem", b"free", &mut key);
+        types.register(&key, crate::model::FieldType::Integer);
+        crate::schema::type_key(BucketId(2), b"x", b"y", &mut key);
+        types.register(&key, crate::model::FieldType::Float);
+        let fields = types.fields(BucketId(1));
+        assert_eq!(
+            fields,
+            vec![(
+                b"mem".to_vec(),
+                b"free".to_vec(),
+                crate::model::FieldType::Integer
+            )]
+        );
+    });
+}
