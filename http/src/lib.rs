@@ -20,6 +20,7 @@ pub mod error;
 pub mod flux_tools;
 pub mod glommio_io;
 pub mod health;
+pub mod influxql;
 pub mod orgs;
 pub mod paging;
 pub mod params;

@@ -31,6 +31,12 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Appends the pairs of `other` (e.g. a form-encoded body after the URL's parameters; the
+    /// URL's values come first, so they win in [`Params::get`]).
+    pub fn merge(&mut self, other: Params) {
+        self.pairs.extend(other.pairs);
+    }
+
     /// The first non-empty value of `key`.
     pub fn get_nonempty(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|v| !v.is_empty())

@@ -13,7 +13,9 @@ use ringflux_engine::ShardContext;
 
 use crate::body::RespBody;
 use crate::error::ApiError;
-use crate::{admin, buckets, delete, flux_tools, health, orgs, query, setup, write, HttpConfig};
+use crate::{
+    admin, buckets, delete, flux_tools, health, influxql, orgs, query, setup, write, HttpConfig,
+};
 use ringflux_engine::shard::maintenance::Op;
 
 /// `GET /health`.
@@ -32,6 +34,8 @@ pub const API_V2_SETUP: &str = "/api/v2/setup";
 pub const API_V2_WRITE: &str = "/api/v2/write";
 /// `POST /api/v2/query`.
 pub const API_V2_QUERY: &str = "/api/v2/query";
+/// `GET|POST /query` (v1 InfluxQL).
+pub const QUERY_V1: &str = "/query";
 /// `POST /api/v2/query/ast`.
 pub const API_V2_QUERY_AST: &str = "/api/v2/query/ast";
 /// `POST /api/v2/query/analyze`.
@@ -125,6 +129,7 @@ async fn route(
         (API_V2_SETUP, &Method::POST) => setup::onboard(ctx, req).await,
         (API_V2_WRITE, &Method::POST) => write::write_v2(ctx, req).await,
         (API_V2_QUERY, &Method::POST) => query::query_v2(ctx, req).await,
+        (QUERY_V1, &Method::GET) | (QUERY_V1, &Method::POST) => influxql::query_v1(ctx, req).await,
         (API_V2_QUERY_AST, &Method::POST) => flux_tools::ast(ctx, req).await,
         (API_V2_QUERY_ANALYZE, &Method::POST) => flux_tools::analyze(ctx, req).await,
         (API_V2_QUERY_SUGGESTIONS, &Method::GET) => flux_tools::suggestions(ctx, &req),

@@ -7,6 +7,9 @@
 //!   elsewhere.
 
 pub mod ast;
+pub mod eval;
+pub mod exec;
+pub mod funcs;
 pub mod parser;
 pub mod result;
 #[cfg(test)]

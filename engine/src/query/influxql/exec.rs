@@ -1,0 +1,1562 @@
+//! Executing InfluxQL statements against the shards: `SELECT` (raw and aggregate, `GROUP BY`
+//! time and tags, `fill`, limits, ordering, transformations) and the `SHOW` statements.
+//!
+//! Flow of a `SELECT`: bind parameters → split `WHERE` into a time range and a remainder →
+//! per source measurement: resolve the bucket (DBRP, via [`QlEnv::resolve`]), classify names as
+//! fields or tags (field-type registry, series index) → one shard read per measurement
+//! (`ReadPlan` with the measurement and field predicate pushed down, the same reads Flux
+//! uses) → series filtered by their tags (three-valued evaluation) → grouped by the `GROUP BY`
+//! tags → rows (raw) or windows (aggregates) → `Series` results.
+//!
+//! Invariants:
+//! - A statement's failure is its own `error` (HTTP 200), never a panic; other statements of
+//!   the query still run, as in InfluxDB.
+//! - Output order: measurements by name, then groups by their tag values; rows by time
+//!   (descending with `ORDER BY time DESC`), ties in series-key order.
+//! - Column names: `time`, then each projection's alias or derived name (`mean`, `mean_1` for
+//!   a repeated name, `a_b` for `a * b`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::ast::*;
+use super::eval::{self, Scope, Val, MAX_TIME, MIN_TIME};
+use super::funcs::{self, Point};
+use super::result::{Cell, Series, StatementResult};
+use crate::line_protocol as lp;
+use crate::model::{BucketId, FieldType};
+use crate::query::plan::{CmpOp as PCmp, Predicate, ReadPlan};
+use crate::runtime::ShardContext;
+use crate::shard::query::ChunkValues;
+use crate::shard::schema::{NameFilter, SchemaKind, SchemaRequest};
+
+/// What a query runs against.
+pub struct QlEnv<'a> {
+    /// The engine handle of this core.
+    pub engine: &'a ShardContext,
+    /// The `db` query parameter.
+    pub db: Option<String>,
+    /// The `rp` query parameter.
+    pub rp: Option<String>,
+    /// `now()`, ns.
+    pub now: i64,
+    /// Bound parameters (`params`).
+    pub params: HashMap<String, Literal>,
+    /// Resolves `(db, rp)` to a bucket, or InfluxDB's error text.
+    pub resolve: &'a dyn Fn(&str, Option<&str>) -> Result<BucketId, String>,
+    /// `SHOW DATABASES` rows.
+    pub databases: &'a dyn Fn() -> Vec<String>,
+    /// `SHOW RETENTION POLICIES ON db` rows: `(name, default)`.
+    pub retention_policies: &'a dyn Fn(&str) -> Result<Vec<(String, bool)>, String>,
+}
+
+impl std::fmt::Debug for QlEnv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QlEnv")
+            .field("db", &self.db)
+            .field("rp", &self.rp)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs every statement of `query`; one result per statement.
+pub async fn execute(query: &Query, env: &QlEnv<'_>) -> Vec<StatementResult> {
+    let mut out = Vec::with_capacity(query.statements.len());
+    for (id, stmt) in query.statements.iter().enumerate() {
+        let r = match run_statement(stmt, env).await {
+            Ok(series) => StatementResult {
+                statement_id: id,
+                series,
+                ..Default::default()
+            },
+            Err(e) => StatementResult::error(id, e),
+        };
+        out.push(r);
+    }
+    out
+}
+
+async fn run_statement(stmt: &Statement, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+    match stmt {
+        Statement::Select(s) => select(s, env).await,
+        Statement::ShowDatabases => Ok(vec![Series {
+            name: "databases".into(),
+            columns: vec!["name".into()],
+            values: (env.databases)()
+                .into_iter()
+                .map(|d| vec![Cell::Str(d)])
+                .collect(),
+            ..Default::default()
+        }]),
+        Statement::ShowRetentionPolicies { database } => {
+            let db = database
+                .clone()
+                .or_else(|| env.db.clone())
+                .ok_or("database name required")?;
+            let rps = (env.retention_policies)(&db)?;
+            Ok(vec![Series {
+                columns: [
+                    "name",
+                    "duration",
+                    "shardGroupDuration",
+                    "replicaN",
+                    "default",
+                ]
+                .map(String::from)
+                .to_vec(),
+                values: rps
+                    .into_iter()
+                    .map(|(name, default)| {
+                        vec![
+                            Cell::Str(name),
+                            Cell::Str("0s".into()),
+                            Cell::Str("168h0m0s".into()),
+                            Cell::Int(1),
+                            Cell::Bool(default),
+                        ]
+                    })
+                    .collect(),
+                ..Default::default()
+            }])
+        }
+        Statement::ShowMeasurements(m) => show_measurements(m, env).await,
+        Statement::ShowTagKeys(f) => show_tags(f, None, env).await,
+        Statement::ShowTagValues { filter, key } => show_tags(filter, Some(key), env).await,
+        Statement::ShowFieldKeys(f) => show_field_keys(f, env).await,
+        Statement::ShowSeries(f) => show_series(f, env).await,
+        Statement::ShowCardinality {
+            what, filter, key, ..
+        } => show_cardinality(*what, filter, key.as_ref(), env).await,
+        Statement::Explain { select, .. } => Ok(vec![Series {
+            columns: vec!["QUERY PLAN".into()],
+            values: explain(select, env)
+                .into_iter()
+                .map(|l| vec![Cell::Str(l)])
+                .collect(),
+            ..Default::default()
+        }]),
+        Statement::Delete { .. } | Statement::DropSeries { .. } | Statement::DropMeasurement(_) => {
+            Err("not implemented: use POST /api/v2/delete".into())
+        }
+        Statement::Unsupported(what) => Err(format!("not implemented: {what}")),
+    }
+}
+
+fn explain(s: &SelectStatement, env: &QlEnv<'_>) -> Vec<String> {
+    let mut out = vec![format!("QUERY: {s}")];
+    let range = eval::split_time(s.condition.as_ref(), env.now)
+        .map(|((a, b), _)| (a.unwrap_or(MIN_TIME), b.unwrap_or(MAX_TIME)));
+    if let Ok((a, b)) = range {
+        out.push(format!("TIME RANGE: [{a}, {b})"));
+    }
+    for src in &s.sources {
+        out.push(format!(
+            "SHARD READ: {src} (every shard, measurement and fields pushed down)"
+        ));
+    }
+    if !s.dimensions.is_empty() {
+        out.push("GROUP: by tags on the coordinator, windows by time".into());
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources, schema
+
+/// A resolved source measurement.
+struct Target {
+    bucket: BucketId,
+    measurement: String,
+}
+
+fn bucket_of(env: &QlEnv<'_>, db: Option<&str>, rp: Option<&str>) -> Result<BucketId, String> {
+    let db = db
+        .map(str::to_string)
+        .or_else(|| env.db.clone())
+        .ok_or("database name required")?;
+    let rp = rp.map(str::to_string).or_else(|| env.rp.clone());
+    (env.resolve)(&db, rp.as_deref())
+}
+
+async fn measurements_of(
+    env: &QlEnv<'_>,
+    bucket: BucketId,
+    filter: NameFilter,
+    predicate: Predicate,
+) -> Result<Vec<String>, String> {
+    let rows = env
+        .engine
+        .schema(
+            bucket,
+            SchemaRequest {
+                kind: SchemaKind::Measurements,
+                measurement: filter,
+                tag_key: NameFilter::Any,
+                predicate,
+            },
+        )
+        .await
+        .map_err(|e| e.message().to_string())?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .map(|m| String::from_utf8_lossy(&m).into_owned())
+        .collect())
+}
+
+fn regex_filter(re: &str) -> Result<NameFilter, String> {
+    Ok(NameFilter::Regex {
+        re: regex::Regex::new(re).map_err(|e| format!("invalid regex: {e}"))?,
+        negate: false,
+    })
+}
+
+async fn targets(sources: &[Source], env: &QlEnv<'_>) -> Result<Vec<Target>, String> {
+    let mut out = Vec::new();
+    for src in sources {
+        match src {
+            Source::Subquery(_) => return Err("subqueries are not supported yet".into()),
+            Source::Measurement { database, rp, name } => {
+                let bucket = bucket_of(env, database.as_deref(), rp.as_deref())?;
+                match name {
+                    MeasurementName::Name(n) => out.push(Target {
+                        bucket,
+                        measurement: n.clone(),
+                    }),
+                    MeasurementName::Regex(re) => {
+                        for m in
+                            measurements_of(env, bucket, regex_filter(re)?, Predicate::True).await?
+                        {
+                            out.push(Target {
+                                bucket,
+                                measurement: m,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.measurement.cmp(&b.measurement));
+    out.dedup_by(|a, b| a.measurement == b.measurement && a.bucket == b.bucket);
+    Ok(out)
+}
+
+/// Fields (with types) and tag keys of one measurement.
+struct Schema {
+    fields: BTreeMap<String, FieldType>,
+    tags: Vec<String>,
+}
+
+async fn schema_of(env: &QlEnv<'_>, t: &Target) -> Result<Schema, String> {
+    let fields = env
+        .engine
+        .field_keys(t.bucket)
+        .into_iter()
+        .filter(|(m, _, _)| m.as_slice() == t.measurement.as_bytes())
+        .map(|(_, f, ty)| (String::from_utf8_lossy(&f).into_owned(), ty))
+        .collect();
+    let rows = env
+        .engine
+        .schema(
+            t.bucket,
+            SchemaRequest {
+                kind: SchemaKind::TagKeys,
+                measurement: NameFilter::Eq(t.measurement.as_bytes().to_vec()),
+                tag_key: NameFilter::Any,
+                predicate: Predicate::True,
+            },
+        )
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let tags = rows
+        .into_iter()
+        .filter_map(|r| r.get(1).map(|k| String::from_utf8_lossy(k).into_owned()))
+        .collect();
+    Ok(Schema { fields, tags })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading series
+
+/// One series' points, per field.
+struct SeriesData {
+    tags: Vec<(String, String)>,
+    fields: HashMap<String, Vec<Point>>,
+}
+
+async fn read_series(
+    env: &QlEnv<'_>,
+    t: &Target,
+    fields: &[String],
+    start: i64,
+    stop: i64,
+) -> Result<Vec<SeriesData>, String> {
+    if fields.is_empty() || start >= stop {
+        return Ok(Vec::new());
+    }
+    let field_pred = fields
+        .iter()
+        .map(|f| Predicate::Field(PCmp::Eq, f.clone()))
+        .reduce(|a, b| Predicate::Or(Box::new(a), Box::new(b)))
+        .unwrap_or(Predicate::True);
+    let plan = ReadPlan {
+        start,
+        stop,
+        predicate: Predicate::and(
+            Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
+            field_pred,
+        ),
+        agg: None,
+    };
+    let mut merged = env
+        .engine
+        .read(t.bucket, plan)
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let mut out: Vec<SeriesData> = Vec::new();
+    let mut cur_key: Option<Arc<[u8]>> = None;
+    while let Some(chunk) = merged.next().await {
+        let chunk = chunk.map_err(|e| e.message().to_string())?;
+        if cur_key.as_deref() != Some(&*chunk.key) {
+            let parts = lp::parse_series_key(&chunk.key);
+            let mut tags: Vec<(String, String)> = parts
+                .tags()
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8_lossy(&k).into_owned(),
+                        String::from_utf8_lossy(&v).into_owned(),
+                    )
+                })
+                .collect();
+            tags.sort();
+            out.push(SeriesData {
+                tags,
+                fields: HashMap::new(),
+            });
+            cur_key = Some(chunk.key.clone());
+        }
+        let Some(s) = out.last_mut() else { continue };
+        let pts = s
+            .fields
+            .entry(String::from_utf8_lossy(&chunk.field).into_owned())
+            .or_default();
+        let vals: Vec<Val> = match chunk.values {
+            ChunkValues::Float(v) => v.into_iter().map(Val::F).collect(),
+            ChunkValues::Integer(v) => v.into_iter().map(Val::I).collect(),
+            ChunkValues::UInteger(v) => v.into_iter().map(Val::U).collect(),
+            ChunkValues::Boolean(v) => v.into_iter().map(Val::B).collect(),
+            ChunkValues::String(v) => v.into_iter().map(Val::S).collect(),
+        };
+        pts.extend(chunk.times.into_iter().zip(vals));
+    }
+    Ok(out)
+}
+
+/// Tags of a series (+ optionally the field values of one row) as an evaluation scope.
+struct RowScope<'a> {
+    tags: &'a [(String, String)],
+    schema: &'a Schema,
+    /// `None` while filtering series (fields unknown).
+    row: Option<&'a HashMap<&'a str, Val>>,
+    time: Option<i64>,
+}
+
+impl Scope for RowScope<'_> {
+    fn lookup(&self, name: &str, is_tag: Option<bool>) -> Option<Option<Val>> {
+        if name.eq_ignore_ascii_case("time") {
+            return Some(self.time.map(Val::I));
+        }
+        let as_tag = match is_tag {
+            Some(t) => t,
+            None => !self.schema.fields.contains_key(name),
+        };
+        if as_tag {
+            return Some(
+                self.tags
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| Val::S(v.clone())),
+            );
+        }
+        let row = self.row?;
+        Some(row.get(name).cloned())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SELECT
+
+/// A projection after wildcard/regex expansion.
+#[derive(Clone, Debug)]
+struct Proj {
+    expr: Expr,
+    name: String,
+}
+
+fn field_names(e: &Expr, schema: &Schema, out: &mut Vec<String>) {
+    match e {
+        Expr::VarRef { name, ty } => {
+            if !matches!(ty, Some(DataType::Tag))
+                && schema.fields.contains_key(name)
+                && !out.contains(name)
+            {
+                out.push(name.clone());
+            }
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| field_names(a, schema, out)),
+        Expr::Binary { lhs, rhs, .. } => {
+            field_names(lhs, schema, out);
+            field_names(rhs, schema, out);
+        }
+        Expr::Paren(e) => field_names(e, schema, out),
+        _ => {}
+    }
+}
+
+fn derived_name(e: &Expr) -> String {
+    match e {
+        Expr::VarRef { name, .. } => name.clone(),
+        Expr::Call { name, args } => {
+            // `derivative(mean(x))` is named `derivative`; `top(x, 2)` is `top`.
+            let _ = args;
+            name.clone()
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            let (a, b) = (derived_name(lhs), derived_name(rhs));
+            match (a.is_empty(), b.is_empty()) {
+                (true, _) => b,
+                (_, true) => a,
+                _ => format!("{a}_{b}"),
+            }
+        }
+        Expr::Paren(e) => derived_name(e),
+        _ => String::new(),
+    }
+}
+
+/// Expands `*`, `/regex/` and `::field`/`::tag` wildcards against the schema.
+fn expand(fields: &[Field], schema: &Schema, group_tags: &[String]) -> Result<Vec<Proj>, String> {
+    let mut out: Vec<Proj> = Vec::new();
+    let all_names = |ty: Option<DataType>| -> Vec<(String, bool)> {
+        let mut v: Vec<(String, bool)> = Vec::new();
+        if !matches!(ty, Some(DataType::Tag)) {
+            v.extend(schema.fields.keys().map(|k| (k.clone(), false)));
+        }
+        if !matches!(ty, Some(DataType::Field)) {
+            v.extend(
+                schema
+                    .tags
+                    .iter()
+                    .filter(|t| !group_tags.contains(t))
+                    .map(|t| (t.clone(), true)),
+            );
+        }
+        v.sort();
+        v
+    };
+    for f in fields {
+        match &f.expr {
+            Expr::Wildcard(ty) => {
+                for (n, is_tag) in all_names(*ty) {
+                    out.push(Proj {
+                        expr: Expr::VarRef {
+                            name: n.clone(),
+                            ty: is_tag.then_some(DataType::Tag),
+                        },
+                        name: n,
+                    });
+                }
+            }
+            Expr::Literal(Literal::Regex(re)) => {
+                let re = regex::Regex::new(re).map_err(|e| format!("invalid regex: {e}"))?;
+                for (n, is_tag) in all_names(None) {
+                    if re.is_match(&n) {
+                        out.push(Proj {
+                            expr: Expr::VarRef {
+                                name: n.clone(),
+                                ty: is_tag.then_some(DataType::Tag),
+                            },
+                            name: n,
+                        });
+                    }
+                }
+            }
+            Expr::Call { name, args }
+                if matches!(
+                    args.first(),
+                    Some(Expr::Wildcard(_) | Expr::Literal(Literal::Regex(_)))
+                ) =>
+            {
+                let re = match args.first() {
+                    Some(Expr::Literal(Literal::Regex(r))) => {
+                        Some(regex::Regex::new(r).map_err(|e| format!("invalid regex: {e}"))?)
+                    }
+                    _ => None,
+                };
+                for (field, _) in schema.fields.iter() {
+                    if re.as_ref().is_some_and(|r| !r.is_match(field)) {
+                        continue;
+                    }
+                    let mut a = args.clone();
+                    a[0] = Expr::VarRef {
+                        name: field.clone(),
+                        ty: None,
+                    };
+                    out.push(Proj {
+                        expr: Expr::Call {
+                            name: name.clone(),
+                            args: a,
+                        },
+                        name: f.alias.clone().unwrap_or_else(|| format!("{name}_{field}")),
+                    });
+                }
+            }
+            e => out.push(Proj {
+                expr: e.clone(),
+                name: f.alias.clone().unwrap_or_else(|| derived_name(e)),
+            }),
+        }
+    }
+    // Repeated names get `_1`, `_2` … suffixes.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for p in &mut out {
+        let n = seen.entry(p.name.clone()).or_insert(0);
+        if *n > 0 {
+            p.name = format!("{}_{}", p.name, n);
+        }
+        *n += 1;
+    }
+    Ok(out)
+}
+
+fn has_aggregate(e: &Expr) -> bool {
+    match e {
+        Expr::Call { name, args } => {
+            funcs::AGGREGATES.contains(&name.as_str()) || args.iter().any(has_aggregate)
+        }
+        Expr::Binary { lhs, rhs, .. } => has_aggregate(lhs) || has_aggregate(rhs),
+        Expr::Paren(e) => has_aggregate(e),
+        _ => false,
+    }
+}
+
+fn has_bare_field(e: &Expr, schema: &Schema) -> bool {
+    match e {
+        Expr::VarRef { name, ty } => {
+            !matches!(ty, Some(DataType::Tag)) && schema.fields.contains_key(name)
+        }
+        Expr::Binary { lhs, rhs, .. } => has_bare_field(lhs, schema) || has_bare_field(rhs, schema),
+        Expr::Paren(e) => has_bare_field(e, schema),
+        _ => false,
+    }
+}
+
+async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+    if stmt.into.is_some() {
+        return Err("SELECT INTO is not supported".into());
+    }
+    let mut s = stmt.clone();
+    for f in &mut s.fields {
+        eval::bind(&mut f.expr, &env.params)?;
+    }
+    if let Some(c) = &mut s.condition {
+        eval::bind(c, &env.params)?;
+    }
+    let interval = s.dimensions.iter().find_map(|d| match d {
+        Dimension::Time { interval, offset } => Some((*interval, offset.flatten().unwrap_or(0))),
+        _ => None,
+    });
+    let aggregate = s.fields.iter().any(|f| has_aggregate(&f.expr));
+    let ((start_bound, stop), rest) = eval::split_time(s.condition.as_ref(), env.now)?;
+    let start = start_bound.unwrap_or(MIN_TIME);
+    let stop = stop.unwrap_or(if interval.is_some() {
+        env.now.saturating_add(1)
+    } else {
+        MAX_TIME
+    });
+    if interval.is_some() && !aggregate {
+        return Err("GROUP BY requires at least one aggregate function".into());
+    }
+    let mut out = Vec::new();
+    for t in targets(&s.sources, env).await? {
+        let schema = schema_of(env, &t).await?;
+        let group_tags: Vec<String> = group_tag_keys(&s.dimensions, &schema)?;
+        let projs = expand(&s.fields, &schema, &group_tags)?;
+        if aggregate && projs.iter().any(|p| has_bare_field(&p.expr, &schema)) {
+            return Err("mixing aggregate and non-aggregate queries is not supported".into());
+        }
+        for p in &projs {
+            check_call(&p.expr, &s)?;
+        }
+        let mut needed = Vec::new();
+        for p in &projs {
+            field_names(&p.expr, &schema, &mut needed);
+        }
+        if let Some(c) = &rest {
+            field_names(c, &schema, &mut needed);
+        }
+        if projs.iter().all(|p| {
+            let mut v = Vec::new();
+            field_names(&p.expr, &schema, &mut v);
+            v.is_empty()
+        }) {
+            // Only tags selected: InfluxDB returns nothing.
+            continue;
+        }
+        let data = read_series(env, &t, &needed, start, stop).await?;
+        // Without a lower time bound, windows start at the earliest point read (InfluxDB
+        // does not fill empty windows back to the beginning of time).
+        let start = match (start_bound, interval) {
+            (None, Some(_)) => data
+                .iter()
+                .flat_map(|sd| sd.fields.values().filter_map(|p| p.first().map(|x| x.0)))
+                .min()
+                .unwrap_or(start),
+            _ => start,
+        };
+        // Series-level filter on tags.
+        let data: Vec<SeriesData> = data
+            .into_iter()
+            .filter(|sd| {
+                rest.as_ref().is_none_or(|c| {
+                    let scope = RowScope {
+                        tags: &sd.tags,
+                        schema: &schema,
+                        row: None,
+                        time: None,
+                    };
+                    eval::eval_cond(c, &scope) != Some(false)
+                })
+            })
+            .collect();
+        // Group by tag values.
+        let mut groups: BTreeMap<Vec<(String, String)>, Vec<SeriesData>> = BTreeMap::new();
+        for sd in data {
+            let key: Vec<(String, String)> = group_tags
+                .iter()
+                .map(|k| {
+                    let v = sd
+                        .tags
+                        .iter()
+                        .find(|(tk, _)| tk == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    (k.clone(), v)
+                })
+                .collect();
+            groups.entry(key).or_default().push(sd);
+        }
+        let groups = groups
+            .into_iter()
+            .skip(s.soffset as usize)
+            .take(if s.slimit > 0 {
+                s.slimit as usize
+            } else {
+                usize::MAX
+            });
+        for (key, members) in groups {
+            let rows = if aggregate {
+                aggregate_rows(
+                    &s,
+                    &projs,
+                    &schema,
+                    rest.as_ref(),
+                    &members,
+                    start,
+                    stop,
+                    interval,
+                )?
+            } else {
+                raw_rows(&projs, &schema, rest.as_ref(), &members)
+            };
+            let mut rows = rows;
+            if s.order_desc {
+                rows.reverse();
+            }
+            let rows: Vec<Vec<Cell>> = rows
+                .into_iter()
+                .skip(s.offset as usize)
+                .take(if s.limit > 0 {
+                    s.limit as usize
+                } else {
+                    usize::MAX
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut columns = vec!["time".to_string()];
+            columns.extend(projs.iter().map(|p| p.name.clone()));
+            out.push(Series {
+                name: t.measurement.clone(),
+                tags: if s
+                    .dimensions
+                    .iter()
+                    .any(|d| !matches!(d, Dimension::Time { .. }))
+                {
+                    key.into_iter().collect()
+                } else {
+                    BTreeMap::new()
+                },
+                columns,
+                values: rows,
+                partial: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn check_call(e: &Expr, s: &SelectStatement) -> Result<(), String> {
+    if let Expr::Call { name, args } = e {
+        let field_arg = matches!(args.first(), Some(Expr::VarRef { .. } | Expr::Call { .. }));
+        if funcs::AGGREGATES.contains(&name.as_str()) && !field_arg {
+            return Err(format!("expected field argument in {name}()"));
+        }
+        if matches!(name.as_str(), "top" | "bottom") {
+            if let Some(Expr::Literal(Literal::Integer(n))) = args.last() {
+                if s.limit > 0 && *n as u64 > s.limit {
+                    return Err(format!(
+                        "limit ({n}) in {name} function can not be larger than the LIMIT ({}) in the select statement",
+                        s.limit
+                    ));
+                }
+            }
+        }
+        if name == "distinct" && s.fields.len() > 1 {
+            return Err(
+                "aggregate function distinct() cannot be combined with other functions or fields"
+                    .into(),
+            );
+        }
+        for a in args {
+            check_call(a, s)?;
+        }
+    }
+    Ok(())
+}
+
+fn group_tag_keys(dims: &[Dimension], schema: &Schema) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in dims {
+        match d {
+            Dimension::Time { .. } => {}
+            Dimension::Tag(t) => {
+                if !out.contains(t) {
+                    out.push(t.clone());
+                }
+            }
+            Dimension::Wildcard => {
+                for t in &schema.tags {
+                    if !out.contains(t) {
+                        out.push(t.clone());
+                    }
+                }
+            }
+            Dimension::Regex(re) => {
+                let re = regex::Regex::new(re).map_err(|e| format!("invalid regex: {e}"))?;
+                for t in &schema.tags {
+                    if re.is_match(t) && !out.contains(t) {
+                        out.push(t.clone());
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Rows of one series as `time → {field: value}`, in time order.
+fn series_rows(sd: &SeriesData) -> BTreeMap<i64, HashMap<&str, Val>> {
+    let mut rows: BTreeMap<i64, HashMap<&str, Val>> = BTreeMap::new();
+    for (f, pts) in &sd.fields {
+        for (t, v) in pts {
+            rows.entry(*t).or_default().insert(f.as_str(), v.clone());
+        }
+    }
+    rows
+}
+
+fn to_cell(v: Option<Val>) -> Cell {
+    match v {
+        None => Cell::Null,
+        Some(Val::F(x)) if !x.is_finite() => Cell::Null,
+        Some(Val::F(x)) => Cell::Float(x),
+        Some(Val::I(x)) => Cell::Int(x),
+        Some(Val::U(x)) => Cell::UInt(x),
+        Some(Val::S(x)) => Cell::Str(x),
+        Some(Val::B(x)) => Cell::Bool(x),
+    }
+}
+
+fn raw_rows(
+    projs: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+) -> Vec<Vec<Cell>> {
+    let mut rows: Vec<(i64, usize, Vec<Cell>)> = Vec::new();
+    for (si, sd) in members.iter().enumerate() {
+        for (t, row) in series_rows(sd) {
+            let scope = RowScope {
+                tags: &sd.tags,
+                schema,
+                row: Some(&row),
+                time: Some(t),
+            };
+            if let Some(c) = cond {
+                if eval::eval_cond(c, &scope) != Some(true) {
+                    continue;
+                }
+            }
+            let mut cells = vec![Cell::Time(t)];
+            let mut any_field = false;
+            for p in projs {
+                let v = eval::eval_value(&p.expr, &scope).flatten();
+                let mut names = Vec::new();
+                field_names(&p.expr, schema, &mut names);
+                if !names.is_empty() && v.is_some() {
+                    any_field = true;
+                }
+                cells.push(to_cell(v));
+            }
+            if any_field {
+                rows.push((t, si, cells));
+            }
+        }
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    rows.into_iter().map(|r| r.2).collect()
+}
+
+/// Points of `expr` (a field reference) across the group's series, after the row filter.
+fn group_points(
+    field: &str,
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+) -> Vec<Point> {
+    let mut pts: Vec<(i64, usize, Val)> = Vec::new();
+    for (si, sd) in members.iter().enumerate() {
+        match cond {
+            None => {
+                if let Some(p) = sd.fields.get(field) {
+                    pts.extend(p.iter().map(|(t, v)| (*t, si, v.clone())));
+                }
+            }
+            Some(c) => {
+                for (t, row) in series_rows(sd) {
+                    let scope = RowScope {
+                        tags: &sd.tags,
+                        schema,
+                        row: Some(&row),
+                        time: Some(t),
+                    };
+                    if eval::eval_cond(c, &scope) != Some(true) {
+                        continue;
+                    }
+                    if let Some(v) = row.get(field) {
+                        pts.push((t, si, v.clone()));
+                    }
+                }
+            }
+        }
+    }
+    pts.sort_by_key(|p| (p.0, p.1));
+    pts.into_iter().map(|(t, _, v)| (t, v)).collect()
+}
+
+/// The windows `[ws, ws + every)` covering `[start, stop)`, or one window without `GROUP BY
+/// time`.
+fn windows(start: i64, stop: i64, interval: Option<(i64, i64)>) -> Vec<(i64, i64)> {
+    match interval {
+        None => vec![(start, stop)],
+        Some((every, offset)) if every > 0 => {
+            let off = offset.rem_euclid(every);
+            let first = start - (start - off).rem_euclid(every);
+            let mut out = Vec::new();
+            let mut ws = first;
+            while ws < stop && out.len() < 1_000_000 {
+                out.push((ws, ws.saturating_add(every)));
+                ws = ws.saturating_add(every);
+            }
+            out
+        }
+        Some(_) => vec![(start, stop)],
+    }
+}
+
+/// One projection's value per window: `(selected time, value)`.
+fn eval_agg(
+    e: &Expr,
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+    wins: &[(i64, i64)],
+) -> Result<Vec<Option<(Option<i64>, Val)>>, String> {
+    match e {
+        Expr::Call { name, args } if funcs::AGGREGATES.contains(&name.as_str()) => {
+            let pts = match args.first() {
+                Some(Expr::VarRef { name: f, .. }) => group_points(f, schema, cond, members),
+                Some(Expr::Call {
+                    name: inner,
+                    args: iargs,
+                }) if inner == "distinct" => {
+                    // count(distinct(x)).
+                    let f = match iargs.first() {
+                        Some(Expr::VarRef { name, .. }) => name.clone(),
+                        _ => return Err("expected field argument in distinct()".into()),
+                    };
+                    let pts = group_points(&f, schema, cond, members);
+                    return Ok(per_window(&pts, wins, |w| {
+                        let d = funcs::distinct(w);
+                        if name == "count" {
+                            Ok((!d.is_empty()).then(|| (None, Val::I(d.len() as i64))))
+                        } else {
+                            Err(format!("unsupported call: {name}(distinct())"))
+                        }
+                    })?);
+                }
+                _ => return Err(format!("expected field argument in {name}()")),
+            };
+            let arg = match args.get(1) {
+                Some(Expr::Literal(Literal::Integer(v))) => Some(*v as f64),
+                Some(Expr::Literal(Literal::Float(v))) => Some(*v),
+                Some(Expr::Literal(Literal::Duration(v))) => Some(*v as f64),
+                _ => None,
+            };
+            per_window(&pts, wins, |w| funcs::reduce(name, w, arg))
+        }
+        Expr::Binary { op, lhs, rhs } => {
+            let a = eval_agg(lhs, schema, cond, members, wins)?;
+            let b = eval_agg(rhs, schema, cond, members, wins)?;
+            Ok(a.into_iter()
+                .zip(b)
+                .map(|(x, y)| match (x, y) {
+                    (Some((_, x)), Some((_, y))) => eval::arith(*op, &x, &y).map(|v| (None, v)),
+                    _ => None,
+                })
+                .collect())
+        }
+        Expr::Paren(inner) => eval_agg(inner, schema, cond, members, wins),
+        Expr::Literal(l) => {
+            let v = eval::eval_value(&Expr::Literal(l.clone()), &NoScope).flatten();
+            Ok(wins.iter().map(|_| v.clone().map(|v| (None, v))).collect())
+        }
+        other => Err(format!(
+            "unsupported expression in an aggregate query: {other}"
+        )),
+    }
+}
+
+struct NoScope;
+impl Scope for NoScope {
+    fn lookup(&self, _: &str, _: Option<bool>) -> Option<Option<Val>> {
+        Some(None)
+    }
+}
+
+fn per_window(
+    pts: &[Point],
+    wins: &[(i64, i64)],
+    mut f: impl FnMut(&[Point]) -> Result<funcs::Reduced, String>,
+) -> Result<Vec<funcs::Reduced>, String> {
+    let mut out = Vec::with_capacity(wins.len());
+    let mut i = 0;
+    for (ws, we) in wins {
+        while i < pts.len() && pts[i].0 < *ws {
+            i += 1;
+        }
+        let mut j = i;
+        while j < pts.len() && pts[j].0 < *we {
+            j += 1;
+        }
+        out.push(f(&pts[i..j])?);
+        i = j;
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn aggregate_rows(
+    s: &SelectStatement,
+    projs: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+    start: i64,
+    stop: i64,
+    interval: Option<(i64, i64)>,
+) -> Result<Vec<Vec<Cell>>, String> {
+    let wins = windows(start, stop, interval);
+    // Transformations wrap an aggregate: evaluate the inner one, then transform the rows.
+    let mut cols: Vec<Vec<Option<(Option<i64>, Val)>>> = Vec::new();
+    let mut transformed: Vec<Option<Vec<Point>>> = Vec::new();
+    for p in projs {
+        match &p.expr {
+            Expr::Call { name, args } if funcs::TRANSFORMS.contains(&name.as_str()) => {
+                let inner = args
+                    .first()
+                    .ok_or_else(|| format!("{name} requires an argument"))?;
+                let v = eval_agg(inner, schema, cond, members, &wins)?;
+                let rows: Vec<Point> = wins
+                    .iter()
+                    .zip(&v)
+                    .filter_map(|((ws, _), r)| r.as_ref().map(|(_, val)| (*ws, val.clone())))
+                    .collect();
+                let unit = match args.get(1) {
+                    Some(Expr::Literal(Literal::Duration(d))) => *d,
+                    _ => interval.map_or(1_000_000_000, |(e, _)| e),
+                };
+                let n = match args.get(1) {
+                    Some(Expr::Literal(Literal::Integer(n))) => (*n).max(0) as usize,
+                    _ => 0,
+                };
+                transformed.push(Some(funcs::transform(name, &rows, unit, n)?));
+                cols.push(Vec::new());
+            }
+            e => {
+                cols.push(eval_agg(e, schema, cond, members, &wins)?);
+                transformed.push(None);
+            }
+        }
+    }
+    // Transformations: rows are the transformed points' times.
+    if transformed.iter().any(Option::is_some) {
+        let mut times: Vec<i64> = transformed
+            .iter()
+            .flatten()
+            .flat_map(|v| v.iter().map(|p| p.0))
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        let mut rows = Vec::new();
+        for t in times {
+            let mut row = vec![Cell::Time(t)];
+            for (i, tr) in transformed.iter().enumerate() {
+                match tr {
+                    Some(v) => row.push(to_cell(v.iter().find(|p| p.0 == t).map(|p| p.1.clone()))),
+                    None => {
+                        let idx = wins.iter().position(|w| w.0 == t);
+                        row.push(to_cell(
+                            idx.and_then(|k| cols[i].get(k).cloned().flatten())
+                                .map(|x| x.1),
+                        ));
+                    }
+                }
+            }
+            rows.push(row);
+        }
+        return Ok(rows);
+    }
+    let any_data = cols.iter().any(|c| c.iter().any(Option::is_some));
+    if !any_data {
+        return Ok(Vec::new());
+    }
+    // A lone selector without GROUP BY time reports its point's time.
+    let lone_selector = interval.is_none()
+        && projs.len() == 1
+        && matches!(&projs[0].expr, Expr::Call { name, .. } if funcs::is_selector(name));
+    let mut rows = Vec::with_capacity(wins.len());
+    let mut prev: Vec<Option<Val>> = vec![None; projs.len()];
+    for (wi, (ws, _)) in wins.iter().enumerate() {
+        let empty = cols.iter().all(|c| c.get(wi).is_none_or(Option::is_none));
+        if empty && interval.is_some() && s.fill == Fill::None {
+            continue;
+        }
+        let mut time = match interval {
+            None if start == MIN_TIME => 0,
+            _ => *ws,
+        };
+        let mut row = Vec::with_capacity(projs.len() + 1);
+        row.push(Cell::Null);
+        for (ci, c) in cols.iter().enumerate() {
+            let v = c.get(wi).cloned().flatten();
+            if lone_selector {
+                if let Some((Some(t), _)) = &v {
+                    time = *t;
+                }
+            }
+            let mut val = v.map(|x| x.1);
+            if val.is_none() && interval.is_some() {
+                val = match &s.fill {
+                    Fill::Null | Fill::None => None,
+                    Fill::Previous => prev[ci].clone(),
+                    Fill::Number(Literal::Integer(n)) => Some(Val::I(*n)),
+                    Fill::Number(Literal::Float(f)) => Some(Val::F(*f)),
+                    Fill::Number(_) => None,
+                    Fill::Linear => linear(c, wi),
+                };
+                // count() of an empty window is 0 when filled with a number, null otherwise.
+            }
+            if val.is_some() {
+                prev[ci] = val.clone();
+            }
+            row.push(to_cell(val));
+        }
+        row[0] = Cell::Time(time);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Linear interpolation for an empty window between two non-empty ones.
+fn linear(col: &[Option<(Option<i64>, Val)>], wi: usize) -> Option<Val> {
+    let before = (0..wi)
+        .rev()
+        .find_map(|k| col[k].as_ref().map(|v| (k, v.1.as_f64())))?;
+    let after = (wi + 1..col.len()).find_map(|k| col[k].as_ref().map(|v| (k, v.1.as_f64())))?;
+    let (k0, Some(v0)) = before else { return None };
+    let (k1, Some(v1)) = after else { return None };
+    let frac = (wi - k0) as f64 / (k1 - k0) as f64;
+    let v = v0 + (v1 - v0) * frac;
+    let int = matches!(col[k0].as_ref().map(|x| &x.1), Some(Val::I(_)));
+    Some(if int { Val::I(v as i64) } else { Val::F(v) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHOW
+
+/// A tag-only predicate for the series index from a SHOW's `WHERE` (`=`/`!=` on tags, `AND`,
+/// `OR`); `None` when the condition needs the coordinator (regexes).
+fn tag_predicate(e: &Expr) -> Option<Predicate> {
+    match e {
+        Expr::Paren(inner) => tag_predicate(inner),
+        Expr::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => Some(Predicate::And(
+            Box::new(tag_predicate(lhs)?),
+            Box::new(tag_predicate(rhs)?),
+        )),
+        Expr::Binary {
+            op: BinaryOp::Or,
+            lhs,
+            rhs,
+        } => Some(Predicate::Or(
+            Box::new(tag_predicate(lhs)?),
+            Box::new(tag_predicate(rhs)?),
+        )),
+        Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::Eq | BinaryOp::Neq) => {
+            let (Expr::VarRef { name, .. }, Expr::Literal(Literal::String(v))) =
+                (lhs.as_ref(), rhs.as_ref())
+            else {
+                return None;
+            };
+            let op = if *op == BinaryOp::Eq {
+                PCmp::Eq
+            } else {
+                PCmp::Neq
+            };
+            Some(if name == "_name" {
+                Predicate::Measurement(op, v.clone())
+            } else {
+                Predicate::Tag {
+                    key: name.clone(),
+                    op,
+                    value: v.clone(),
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Series keys of a bucket matching a SHOW's sources and condition, grouped per measurement:
+/// `(measurement, tags)`. Regex conditions are evaluated here.
+async fn matching_series(
+    env: &QlEnv<'_>,
+    bucket: BucketId,
+    sources: &[Source],
+    cond: Option<&Expr>,
+) -> Result<Vec<(String, Vec<(String, String)>, Vec<u8>)>, String> {
+    let measurement = source_filter(sources)?;
+    let pushed = cond.and_then(tag_predicate);
+    let rows = env
+        .engine
+        .schema(
+            bucket,
+            SchemaRequest {
+                kind: SchemaKind::SeriesKeys,
+                measurement,
+                tag_key: NameFilter::Any,
+                predicate: pushed.clone().unwrap_or(Predicate::True),
+            },
+        )
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let empty = Schema {
+        fields: BTreeMap::new(),
+        tags: Vec::new(),
+    };
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(key) = r.into_iter().next() else {
+            continue;
+        };
+        let parts = lp::parse_series_key(&key);
+        let m = String::from_utf8_lossy(&parts.measurement()).into_owned();
+        let tags: Vec<(String, String)> = parts
+            .tags()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect();
+        if pushed.is_none() {
+            if let Some(c) = cond {
+                let mut with_name = tags.clone();
+                with_name.push(("_name".into(), m.clone()));
+                let scope = RowScope {
+                    tags: &with_name,
+                    schema: &empty,
+                    row: None,
+                    time: None,
+                };
+                if eval::eval_cond(c, &scope) == Some(false) {
+                    continue;
+                }
+            }
+        }
+        out.push((m, tags, key));
+    }
+    Ok(out)
+}
+
+fn source_filter(sources: &[Source]) -> Result<NameFilter, String> {
+    let mut names = Vec::new();
+    for s in sources {
+        match s {
+            Source::Measurement {
+                name: MeasurementName::Name(n),
+                ..
+            } => names.push(n.as_bytes().to_vec()),
+            Source::Measurement {
+                name: MeasurementName::Regex(r),
+                ..
+            } => {
+                if sources.len() == 1 {
+                    return regex_filter(r);
+                }
+                return Err("multiple sources with a regex are not supported in SHOW".into());
+            }
+            Source::Subquery(_) => return Err("subqueries are not supported in SHOW".into()),
+        }
+    }
+    Ok(match names.len() {
+        0 => NameFilter::Any,
+        1 => NameFilter::Eq(names.remove(0)),
+        _ => NameFilter::In(names),
+    })
+}
+
+fn show_bucket(env: &QlEnv<'_>, db: Option<&str>) -> Result<BucketId, String> {
+    bucket_of(env, db, None)
+}
+
+fn limit_offset<T>(v: Vec<T>, limit: u64, offset: u64) -> Vec<T> {
+    v.into_iter()
+        .skip(offset as usize)
+        .take(if limit > 0 {
+            limit as usize
+        } else {
+            usize::MAX
+        })
+        .collect()
+}
+
+async fn show_measurements(m: &ShowMeasurements, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+    match (m.database.as_deref(), m.rp.as_deref()) {
+        (Some("*"), None) => {
+            return Err(
+                "query 'SHOW MEASUREMENTS ON *' not supported. use 'ON *.*' or specify a database"
+                    .into(),
+            )
+        }
+        (Some("*"), Some(rp)) if rp != "*" => return Err(
+            "query 'SHOW MEASUREMENTS ON *.rp' not supported. use 'ON *.*' or specify a database"
+                .into(),
+        ),
+        _ => {}
+    }
+    if m.condition.as_ref().is_some_and(eval::mentions_time) {
+        return Err("SHOW MEASUREMENTS doesn't support time in WHERE clause".into());
+    }
+    let bucket = show_bucket(env, m.database.as_deref().filter(|d| *d != "*"))?;
+    let filter = match &m.with {
+        None => Vec::new(),
+        Some((CmpOp::Eq, MeasurementName::Name(n))) => vec![Source::Measurement {
+            database: None,
+            rp: None,
+            name: MeasurementName::Name(n.clone()),
+        }],
+        Some((_, MeasurementName::Regex(r))) => vec![Source::Measurement {
+            database: None,
+            rp: None,
+            name: MeasurementName::Regex(r.clone()),
+        }],
+        Some((CmpOp::Neq, MeasurementName::Name(_))) => Vec::new(),
+    };
+    let series = matching_series(env, bucket, &filter, m.condition.as_ref()).await?;
+    let mut names: Vec<String> = series.into_iter().map(|s| s.0).collect();
+    if let Some((CmpOp::Neq, MeasurementName::Name(n))) = &m.with {
+        names.retain(|x| x != n);
+    }
+    if let Some((CmpOp::Neq, MeasurementName::Regex(r))) = &m.with {
+        let re = regex::Regex::new(r).map_err(|e| format!("invalid regex: {e}"))?;
+        names.retain(|x| !re.is_match(x));
+    }
+    names.sort();
+    names.dedup();
+    let names = limit_offset(names, m.limit, m.offset);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Series {
+        name: "measurements".into(),
+        columns: vec!["name".into()],
+        values: names.into_iter().map(|n| vec![Cell::Str(n)]).collect(),
+        ..Default::default()
+    }])
+}
+
+fn key_matches(key: &TagKeyMatch, k: &str) -> Result<bool, String> {
+    Ok(match key {
+        TagKeyMatch::Cmp(CmpOp::Eq, n) => k == n,
+        TagKeyMatch::Cmp(CmpOp::Neq, n) => k != n,
+        TagKeyMatch::In(ns) => ns.iter().any(|n| n == k),
+        TagKeyMatch::Regex(op, r) => {
+            let re = regex::Regex::new(r).map_err(|e| format!("invalid regex: {e}"))?;
+            re.is_match(k) == (*op == CmpOp::Eq)
+        }
+    })
+}
+
+async fn show_tags(
+    f: &ShowFilter,
+    key: Option<&TagKeyMatch>,
+    env: &QlEnv<'_>,
+) -> Result<Vec<Series>, String> {
+    let bucket = show_bucket(env, f.database.as_deref())?;
+    let cond = match &f.condition {
+        Some(c) => eval::split_time(Some(c), env.now)?.1,
+        None => None,
+    };
+    let series = matching_series(env, bucket, &f.sources, cond.as_ref()).await?;
+    let mut per: BTreeMap<String, Vec<Vec<Cell>>> = BTreeMap::new();
+    let mut seen: BTreeMap<String, std::collections::BTreeSet<(String, String)>> = BTreeMap::new();
+    for (m, tags, _) in series {
+        let set = seen.entry(m).or_default();
+        for (k, v) in tags {
+            match key {
+                None => {
+                    set.insert((k, String::new()));
+                }
+                Some(km) => {
+                    if key_matches(km, &k)? {
+                        set.insert((k, v));
+                    }
+                }
+            }
+        }
+    }
+    for (m, set) in seen {
+        let rows: Vec<Vec<Cell>> = set
+            .into_iter()
+            .map(|(k, v)| {
+                if key.is_some() {
+                    vec![Cell::Str(k), Cell::Str(v)]
+                } else {
+                    vec![Cell::Str(k)]
+                }
+            })
+            .collect();
+        let rows = limit_offset(rows, f.limit, f.offset);
+        if !rows.is_empty() {
+            per.insert(m, rows);
+        }
+    }
+    let per: Vec<(String, Vec<Vec<Cell>>)> =
+        limit_offset(per.into_iter().collect(), f.slimit, f.soffset);
+    Ok(per
+        .into_iter()
+        .map(|(m, values)| Series {
+            name: m,
+            columns: if key.is_some() {
+                vec!["key".into(), "value".into()]
+            } else {
+                vec!["tagKey".into()]
+            },
+            values,
+            ..Default::default()
+        })
+        .collect())
+}
+
+fn type_name(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Float => "float",
+        FieldType::Integer => "integer",
+        FieldType::UInteger => "unsigned",
+        FieldType::Boolean => "boolean",
+        FieldType::String => "string",
+    }
+}
+
+async fn show_field_keys(f: &ShowFilter, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+    let bucket = show_bucket(env, f.database.as_deref())?;
+    let filter = source_filter(&f.sources)?;
+    let mut per: BTreeMap<String, Vec<Vec<Cell>>> = BTreeMap::new();
+    for (m, field, ty) in env.engine.field_keys(bucket) {
+        if !filter.matches(&m) {
+            continue;
+        }
+        per.entry(String::from_utf8_lossy(&m).into_owned())
+            .or_default()
+            .push(vec![
+                Cell::Str(String::from_utf8_lossy(&field).into_owned()),
+                Cell::Str(type_name(ty).into()),
+            ]);
+    }
+    Ok(per
+        .into_iter()
+        .filter_map(|(m, rows)| {
+            let values = limit_offset(rows, f.limit, f.offset);
+            (!values.is_empty()).then(|| Series {
+                name: m,
+                columns: vec!["fieldKey".into(), "fieldType".into()],
+                values,
+                ..Default::default()
+            })
+        })
+        .collect())
+}
+
+async fn show_series(f: &ShowFilter, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+    let bucket = show_bucket(env, f.database.as_deref())?;
+    let cond = match &f.condition {
+        Some(c) => eval::split_time(Some(c), env.now)?.1,
+        None => None,
+    };
+    let series = matching_series(env, bucket, &f.sources, cond.as_ref()).await?;
+    let keys: Vec<Vec<Cell>> = series
+        .into_iter()
+        .map(|(m, tags, _)| {
+            let mut k = lp_escape(&m, true);
+            for (tk, tv) in tags {
+                k.push(',');
+                k.push_str(&lp_escape(&tk, false));
+                k.push('=');
+                k.push_str(&lp_escape(&tv, false));
+            }
+            vec![Cell::Str(k)]
+        })
+        .collect();
+    let keys = limit_offset(keys, f.limit, f.offset);
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Series {
+        columns: vec!["key".into()],
+        values: keys,
+        ..Default::default()
+    }])
+}
+
+fn lp_escape(s: &str, measurement: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == ',' || c == ' ' || (!measurement && c == '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn show_cardinality(
+    what: CardinalityOf,
+    f: &ShowFilter,
+    key: Option<&TagKeyMatch>,
+    env: &QlEnv<'_>,
+) -> Result<Vec<Series>, String> {
+    let bucket = show_bucket(env, f.database.as_deref())?;
+    let cond = match &f.condition {
+        Some(c) => eval::split_time(Some(c), env.now)?.1,
+        None => None,
+    };
+    let count_series = |n: usize, name: &str| Series {
+        name: name.to_string(),
+        columns: vec!["count".into()],
+        values: vec![vec![Cell::Int(n as i64)]],
+        ..Default::default()
+    };
+    match what {
+        CardinalityOf::FieldKeys => {
+            let filter = source_filter(&f.sources)?;
+            let mut per: BTreeMap<String, usize> = BTreeMap::new();
+            for (m, _, _) in env.engine.field_keys(bucket) {
+                if filter.matches(&m) {
+                    *per.entry(String::from_utf8_lossy(&m).into_owned())
+                        .or_default() += 1;
+                }
+            }
+            Ok(per.into_iter().map(|(m, n)| count_series(n, &m)).collect())
+        }
+        _ => {
+            let series = matching_series(env, bucket, &f.sources, cond.as_ref()).await?;
+            match what {
+                CardinalityOf::Measurements => {
+                    let mut ms: Vec<&String> = series.iter().map(|s| &s.0).collect();
+                    ms.dedup();
+                    Ok(if ms.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![count_series(ms.len(), "")]
+                    })
+                }
+                CardinalityOf::Series => {
+                    let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+                    for s in &series {
+                        *per.entry(&s.0).or_default() += 1;
+                    }
+                    Ok(per.into_iter().map(|(m, n)| count_series(n, m)).collect())
+                }
+                _ => {
+                    let mut per: BTreeMap<&str, std::collections::BTreeSet<(String, String)>> =
+                        BTreeMap::new();
+                    for (m, tags, _) in &series {
+                        let set = per.entry(m).or_default();
+                        for (k, v) in tags {
+                            let hit = match key {
+                                Some(km) => key_matches(km, k)?,
+                                None => true,
+                            };
+                            if hit {
+                                set.insert((
+                                    k.clone(),
+                                    if what == CardinalityOf::TagValues {
+                                        v.clone()
+                                    } else {
+                                        String::new()
+                                    },
+                                ));
+                            }
+                        }
+                    }
+                    Ok(per
+                        .into_iter()
+                        .filter(|(_, s)| !s.is_empty())
+                        .map(|(m, s)| count_series(s.len(), m))
+                        .collect())
+                }
+            }
+        }
+    }
+}

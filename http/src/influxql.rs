@@ -1,0 +1,324 @@
+//! `GET|POST /query`: the v1-compatible InfluxQL endpoint.
+//!
+//! Parameters: `q` (several `;`-separated statements; in the URL or, for POST, in a
+//! form-encoded body or as an `application/vnd.influxql` body), `db`, `rp`, `epoch`
+//! (`h m s ms u ns`), `params` (JSON object of bound parameters), `chunked` / `chunk_size`,
+//! `pretty`. `Accept: application/csv` answers CSV; otherwise JSON.
+//!
+//! Invariants:
+//! - A parse error is 400 `{"code":"invalid","message":"failed to parse query: …"}` (2.7's
+//!   envelope); a statement's execution error is that statement's `error` with status 200.
+//! - `db`/`rp` resolve to a bucket of the token's org through the DBRP mappings; reading needs
+//!   read permission on that bucket (a statement error otherwise).
+//! - Chunked responses are one JSON document per chunk, separated by newlines; `partial`
+//!   marks a series (or statement) continued in the next document, as in InfluxDB.
+
+use std::collections::HashMap;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use ringflux_engine::catalog::{Authorization, CatalogSnapshot};
+use ringflux_engine::model::BucketId;
+use ringflux_engine::query::influxql::ast::Literal;
+use ringflux_engine::query::influxql::exec::{execute, QlEnv};
+use ringflux_engine::query::influxql::result::{
+    write_cell, write_response, write_str, Cell, Epoch, Series, StatementResult,
+};
+use ringflux_engine::query::influxql::{self};
+use ringflux_engine::runtime::now_nanos;
+
+use crate::auth::authenticate;
+use crate::body::{read_bounded, RespBody};
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::routes::Ctx;
+
+/// Largest `/query` request body.
+const MAX_QUERY_BODY: usize = 1 << 20;
+/// Default rows per chunk with `chunked=true`.
+const DEFAULT_CHUNK_SIZE: usize = 10_000;
+
+/// Resolves a v1 `(db, rp)` to a bucket of `org` (see `ringflux_engine::catalog` DBRP rules).
+fn resolve(
+    snap: &CatalogSnapshot,
+    auth: &Authorization,
+    db: &str,
+    rp: Option<&str>,
+) -> Result<BucketId, String> {
+    let org = auth.org_id;
+    let rp = rp.filter(|r| !r.is_empty());
+    // Virtual mappings: a bucket named `db/rp`, or `db` with the `autogen` retention policy.
+    let by_name = |name: &str| {
+        snap.buckets()
+            .iter()
+            .find(|b| b.org_id == org && b.name == name)
+    };
+    let bucket = match rp {
+        Some(rp) => by_name(&format!("{db}/{rp}"))
+            .or_else(|| (rp == "autogen").then(|| by_name(db)).flatten()),
+        // No rp: the default mapping. Every virtual mapping is a default one in 2.7, so a
+        // bucket named `db` wins, else the first `db/<rp>` bucket by name.
+        None => by_name(db).or_else(|| {
+            let prefix = format!("{db}/");
+            snap.buckets()
+                .iter()
+                .filter(|b| b.org_id == org && b.name.starts_with(&prefix))
+                .min_by(|a, b| a.name.cmp(&b.name))
+        }),
+    };
+    match bucket {
+        Some(b) => {
+            if !auth.allows_bucket("read", b.org_id, b.id) {
+                return Err(format!("insufficient permissions to read database {db:?}"));
+            }
+            Ok(BucketId(b.id))
+        }
+        None if snap.buckets().iter().any(|b| {
+            b.org_id == org && (b.name == db || b.name.starts_with(&format!("{db}/")))
+        }) =>
+        {
+            Err(format!(
+                "retention policy not found: {}",
+                rp.unwrap_or("autogen")
+            ))
+        }
+        None => Err(format!("database not found: {db}")),
+    }
+}
+
+/// The databases `SHOW DATABASES` lists for `org`: every bucket's virtual mapping.
+fn databases(snap: &CatalogSnapshot, org: u64) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in snap.buckets().iter().filter(|b| b.org_id == org) {
+        let db = b.name.split_once('/').map_or(b.name.as_str(), |(d, _)| d);
+        if !out.iter().any(|x| x == db) {
+            out.push(db.to_string());
+        }
+    }
+    out
+}
+
+fn retention_policies(
+    snap: &CatalogSnapshot,
+    org: u64,
+    db: &str,
+) -> Result<Vec<(String, bool)>, String> {
+    let mut out = Vec::new();
+    for b in snap.buckets().iter().filter(|b| b.org_id == org) {
+        if b.name == db {
+            out.push(("autogen".to_string(), true));
+        } else if let Some((d, rp)) = b.name.split_once('/') {
+            if d == db {
+                out.push((rp.to_string(), false));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("database not found: {db}"));
+    }
+    Ok(out)
+}
+
+/// Bound parameters from the `params` JSON object.
+fn bound_params(s: Option<&str>) -> Result<HashMap<String, Literal>, ApiError> {
+    let Some(s) = s.filter(|s| !s.is_empty()) else {
+        return Ok(HashMap::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(s)
+        .map_err(|e| ApiError::invalid(format!("error parsing query parameters: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("error parsing query parameters: not a JSON object"))?;
+    let mut out = HashMap::new();
+    for (k, v) in obj {
+        let lit = match v {
+            serde_json::Value::String(s) => Literal::String(s.clone()),
+            serde_json::Value::Bool(b) => Literal::Boolean(*b),
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Literal::Integer(i),
+                (None, Some(u), _) => Literal::Unsigned(u),
+                (_, _, Some(f)) => Literal::Float(f),
+                _ => continue,
+            },
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "error parsing query parameters: unsupported value for {k}"
+                )))
+            }
+        };
+        out.insert(k.clone(), lit);
+    }
+    Ok(out)
+}
+
+/// Handles `GET|POST /query`.
+pub async fn query_v1(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
+    let snap = ctx.engine.catalog();
+    let auth = authenticate(&snap, req.headers())?.clone();
+    let mut params = Params::parse(req.uri().query());
+    let accept_csv = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/csv") || a.contains("text/csv"));
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut text: Option<String> = params.get("q").map(str::to_string);
+    if req.method() == Method::POST {
+        let body = read_bounded(req, MAX_QUERY_BODY).await?;
+        let body = std::str::from_utf8(&body)
+            .map_err(|_| ApiError::invalid("request body is not valid UTF-8"))?;
+        if content_type.starts_with("application/vnd.influxql") {
+            text = Some(body.to_string());
+        } else if !body.is_empty() {
+            let form = Params::parse(Some(body));
+            if let Some(q) = form.get("q") {
+                text = Some(q.to_string());
+            }
+            params.merge(form);
+        }
+    }
+    let text = text
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("missing required parameter \"q\""))?;
+    let query = influxql::parse(&text)
+        .map_err(|e| ApiError::invalid(format!("failed to parse query: {e}")))?;
+    let epoch = params
+        .get_nonempty("epoch")
+        .and_then(Epoch::parse)
+        .unwrap_or_default();
+    let chunked = params.get("chunked").is_some_and(|c| c == "true");
+    let chunk_size = params
+        .get_nonempty("chunk_size")
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .unwrap_or(DEFAULT_CHUNK_SIZE);
+    let bound = bound_params(params.get("params"))?;
+    let org = auth.org_id;
+    let resolve_fn = |db: &str, rp: Option<&str>| resolve(&snap, &auth, db, rp);
+    let dbs_fn = || databases(&snap, org);
+    let rps_fn = |db: &str| retention_policies(&snap, org, db);
+    let env = QlEnv {
+        engine: &ctx.engine,
+        db: params.get_nonempty("db").map(str::to_string),
+        rp: params.get_nonempty("rp").map(str::to_string),
+        now: now_nanos(),
+        params: bound,
+        resolve: &resolve_fn,
+        databases: &dbs_fn,
+        retention_policies: &rps_fn,
+    };
+    let results = execute(&query, &env).await;
+    let (body, ct) = if accept_csv {
+        (csv(&results, epoch), "application/csv")
+    } else if chunked {
+        (
+            chunked_json(&results, epoch, chunk_size),
+            "application/json",
+        )
+    } else {
+        let mut out = String::new();
+        write_response(&results, epoch, &mut out);
+        (out, "application/json")
+    };
+    let mut resp = Response::new(RespBody::full(body));
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    Ok(resp)
+}
+
+/// One JSON document per chunk of at most `size` rows.
+fn chunked_json(results: &[StatementResult], epoch: Epoch, size: usize) -> String {
+    let mut out = String::new();
+    for r in results {
+        if r.series.is_empty() {
+            write_response(std::slice::from_ref(r), epoch, &mut out);
+            out.push('\n');
+            continue;
+        }
+        let n_series = r.series.len();
+        for (si, s) in r.series.iter().enumerate() {
+            let chunks: Vec<&[Vec<Cell>]> = if s.values.is_empty() {
+                vec![&[][..]]
+            } else {
+                s.values.chunks(size).collect()
+            };
+            let n_chunks = chunks.len();
+            for (ci, rows) in chunks.into_iter().enumerate() {
+                let last_of_series = ci + 1 == n_chunks;
+                let piece = StatementResult {
+                    statement_id: r.statement_id,
+                    series: vec![Series {
+                        name: s.name.clone(),
+                        tags: s.tags.clone(),
+                        columns: s.columns.clone(),
+                        values: rows.to_vec(),
+                        partial: !last_of_series,
+                    }],
+                    partial: !(last_of_series && si + 1 == n_series),
+                    messages: Vec::new(),
+                    error: None,
+                };
+                write_response(std::slice::from_ref(&piece), epoch, &mut out);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// CSV: `name,tags,<columns>` per series block, as InfluxDB's CSV formatter writes it.
+fn csv(results: &[StatementResult], epoch: Epoch) -> String {
+    let mut out = String::new();
+    for r in results {
+        if let Some(e) = &r.error {
+            out.push_str("error\n");
+            write_str(e, &mut out);
+            out.push('\n');
+            continue;
+        }
+        for s in &r.series {
+            out.push_str("name,tags");
+            for c in &s.columns {
+                out.push(',');
+                out.push_str(c);
+            }
+            out.push('\n');
+            let tags: Vec<String> = s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            for row in &s.values {
+                out.push_str(&s.name);
+                out.push(',');
+                let t = tags.join(",");
+                if t.contains(',') {
+                    out.push('"');
+                    out.push_str(&t);
+                    out.push('"');
+                } else {
+                    out.push_str(&t);
+                }
+                for cell in row {
+                    out.push(',');
+                    let mut c = String::new();
+                    let e = if matches!(cell, Cell::Time(_)) && epoch == Epoch::Rfc3339 {
+                        Epoch::Nanos
+                    } else {
+                        epoch
+                    };
+                    write_cell(cell, e, &mut c);
+                    if matches!(cell, Cell::Null) {
+                        c.clear();
+                    }
+                    out.push_str(c.trim_matches('"'));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
