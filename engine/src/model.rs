@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(m("h"), 3_600_000_000_000);
         assert_eq!(m("rfc3339"), 1);
         assert_eq!(m(""), 1);
-        assert_eq!(Precision::Hours.truncate(3_600_000_000_001), 3_600_000_000_000);
+        assert_eq!(
+            Precision::Hours.truncate(3_600_000_000_001),
+            3_600_000_000_000
+        );
     }
 
     #[test]
