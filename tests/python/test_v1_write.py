@@ -333,3 +333,23 @@ def test_legacy_authorizations_crud(onboarded):
     assert (r.status_code, r.json()["message"]) == (404, "authorization not found")
     r = requests.get(base, headers={"Authorization": "Token nope"}, timeout=10)
     assert r.status_code == 401
+
+
+def test_mappings_and_legacy_users_survive_a_restart(ringflux, onboarded):
+    org_id, _ = _ids(onboarded)
+    target = _create_bucket(onboarded, "persisted")
+    r = requests.post(
+        onboarded.url + "/api/v2/dbrps",
+        json={"orgID": org_id, "bucketID": target, "database": "legacydb", "retention_policy": "rp1"},
+        headers=_auth(onboarded),
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    _legacy_auth(onboarded, bucket_id=target)
+    url = ringflux.restart_after_kill()
+    server = onboarded._replace(url=url)
+    r = requests.get(url + "/api/v2/dbrps", params={"orgID": org_id, "db": "legacydb"}, headers=_auth(server), timeout=10)
+    assert [(m["retention_policy"], m["default"], m["virtual"]) for m in r.json()["content"]] == [("rp1", True, False)]
+    c = _v1(server, username=V1_USER, password=V1_PASSWORD, database="legacydb")
+    assert c.write_points([_point("after", 1_700_000_000, 1.0)], time_precision="s")
+    assert [g[2] for g in _read(server, "persisted", "after")] == [1.0]
