@@ -3,8 +3,8 @@
 //!
 //! Invariants:
 //! - Every request names an org (`orgID`, else `org`; 400 `either 'org' or 'orgID' must be
-//!   provided`, 400 `invalid org ID "…"`, 404 `invalid org "…"`); create takes it from the
-//!   body the same way.
+//!   provided`, 400 `invalid org ID "…": …`, 404 `invalid org "…": organization not found`,
+//!   2.7's `Msg: Err` texts); create takes it from the body the same way.
 //! - Shapes as 2.7: list `{"content":[DBRP…]}`, get and patch `{"content":DBRP}`, create 201
 //!   with the bare `DBRP`, delete 204. Every `DBRP` carries `virtual` (true for the mapping
 //!   each bucket gets from its name; explicit ones are listed first, then virtual ones).
@@ -81,12 +81,12 @@ fn org_from(
     org: Option<&str>,
 ) -> Result<u64, ApiError> {
     if let Some(id) = org_id.filter(|s| !s.is_empty()) {
-        return parse_id(id).map_err(|_| ApiError::invalid(format!("invalid org ID {id:?}")));
+        return parse_id(id).map_err(|e| ApiError::invalid(format!("invalid org ID {id:?}: {e}")));
     }
     let name = org.filter(|s| !s.is_empty()).ok_or_else(no_org)?;
     snap.org_by_name(name)
         .map(|o| o.id)
-        .ok_or_else(|| ApiError::not_found(format!("invalid org {name:?}")))
+        .ok_or_else(|| ApiError::not_found(format!("invalid org {name:?}: organization not found")))
 }
 
 fn query_org(snap: &CatalogSnapshot, p: &Params) -> Result<u64, ApiError> {
@@ -95,7 +95,9 @@ fn query_org(snap: &CatalogSnapshot, p: &Params) -> Result<u64, ApiError> {
 
 fn optional_id(p: &Params, key: &str, what: &str) -> Result<Option<u64>, ApiError> {
     p.get_nonempty(key)
-        .map(|s| parse_id(s).map_err(|_| ApiError::invalid(format!("invalid {what} ID {s:?}"))))
+        .map(|s| {
+            parse_id(s).map_err(|e| ApiError::invalid(format!("invalid {what} ID {s:?}: {e}")))
+        })
         .transpose()
 }
 
@@ -181,7 +183,7 @@ pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespBo
         let snap = ctx.engine.catalog();
         let org_id = org_from(&snap, Some(&c.org_id), Some(&c.org))?;
         let bucket_id = parse_id(&c.bucket_id)
-            .map_err(|_| ApiError::invalid(format!("invalid bucket ID {:?}", c.bucket_id)))?;
+            .map_err(|e| ApiError::invalid(format!("invalid bucket ID {:?}: {e}", c.bucket_id)))?;
         if let Some(b) = snap.bucket_by_id(BucketId(bucket_id)) {
             check_bucket_write(&auth, b)?;
         }

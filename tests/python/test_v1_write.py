@@ -205,7 +205,9 @@ def test_dbrp_crud_through_the_v2_client(onboarded):
         headers=h,
         timeout=10,
     )
-    assert (r.status_code, r.json()["message"]) == (400, 'invalid bucket ID "nope"')
+    assert (r.status_code, r.json()["message"]) == (400, 'invalid bucket ID "nope": id must have a length of 16 bytes')
+    r = requests.get(onboarded.url + "/api/v2/dbrps", params={"org": "no-such-org"}, headers=h, timeout=10)
+    assert (r.status_code, r.json()["message"]) == (404, 'invalid org "no-such-org": organization not found')
     r = requests.get(onboarded.url + f"/api/v2/dbrps/{a.id}", params={"orgID": org_id}, headers=h, timeout=10)
     assert r.status_code == 200
     assert set(r.json()) == {"content"}
