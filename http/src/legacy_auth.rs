@@ -308,3 +308,70 @@ pub async fn set_password(
         .await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perm(action: &str, id: Option<u64>, org_id: Option<u64>) -> Permission {
+        Permission {
+            action: action.into(),
+            resource: Resource {
+                kind: "buckets".into(),
+                id,
+                org_id,
+            },
+        }
+    }
+
+    fn holder(perms: Vec<Permission>) -> Authorization {
+        Authorization {
+            id: 1,
+            token: "t".into(),
+            status: "active".into(),
+            description: String::new(),
+            org_id: 1,
+            user_id: 1,
+            permissions: perms,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_caller_grants_only_what_it_holds() {
+        let org_wide = holder(vec![perm("write", None, Some(1))]);
+        assert!(covers(&org_wide, &perm("write", Some(5), Some(1))));
+        assert!(covers(&org_wide, &perm("write", None, Some(1))));
+        assert!(!covers(&org_wide, &perm("read", Some(5), Some(1))));
+        assert!(!covers(&org_wide, &perm("write", Some(5), Some(2))));
+        assert!(!covers(&org_wide, &perm("write", None, None)));
+        let one = holder(vec![perm("read", Some(5), Some(1))]);
+        assert!(covers(&one, &perm("read", Some(5), Some(1))));
+        assert!(!covers(&one, &perm("read", None, Some(1))));
+        assert!(!covers(&one, &perm("read", Some(6), Some(1))));
+    }
+
+    #[test]
+    fn permissions_decode_with_platform_ids() {
+        let p = permission(PermissionIn {
+            action: "write".into(),
+            resource: ResourceIn {
+                kind: "buckets".into(),
+                id: Some("000000000000000a".into()),
+                org_id: None,
+            },
+        })
+        .unwrap();
+        assert_eq!(p, perm("write", Some(10), None));
+        let bad = permission(PermissionIn {
+            action: "write".into(),
+            resource: ResourceIn {
+                kind: "buckets".into(),
+                id: Some("xyz".into()),
+                org_id: None,
+            },
+        });
+        assert_eq!(bad.unwrap_err().status().as_u16(), 400);
+    }
+}
