@@ -240,21 +240,12 @@ impl CatalogData {
 
     /// If (org, db) has mappings but no default, the lowest ID becomes the default.
     fn ensure_default(&mut self, org: u64, db: &str) {
-        let mut same = self
-            .dbrps
-            .iter_mut()
-            .filter(|m| m.org_id == org && m.database == db);
-        let mut first: Option<&mut Dbrp> = None;
-        for m in same.by_ref() {
-            if m.default {
-                return;
-            }
-            if first.as_ref().is_none_or(|f| m.id < f.id) {
-                first = Some(m);
-            }
+        let same = |m: &&Dbrp| m.org_id == org && m.database == db;
+        if self.dbrps.iter().filter(same).any(|m| m.default) {
+            return;
         }
-        if let Some(f) = first {
-            f.default = true;
+        if let Some(first) = self.dbrps.iter().filter(same).map(|m| m.id).min() {
+            self.set_default(org, db, first);
         }
     }
 
