@@ -16,6 +16,8 @@
 //!   buckets `_monitoring` and `_tasks`; they cannot be renamed or deleted (only with their org).
 //! - A mutation is validated against the current snapshot by the pure `CatalogData` methods
 //!   (no I/O), then committed; a rejected mutation changes nothing.
+//! - DBRP mappings (`dbrp`) and legacy v1 authorizations (`legacy`) are part of the same file
+//!   and die with their bucket/org; their own invariants are documented in those modules.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{BucketId, OrgId, UserId};
+
+mod dbrp;
+mod legacy;
+
+pub use dbrp::{
+    dbrp_mappings, resolve_dbrp, validate_dbrp_name, virtual_db_rp, Dbrp, DbrpFilter, DbrpUpdate,
+    DbrpView, NewDbrp, AUTOGEN, MAX_DBRPS,
+};
+pub use legacy::{
+    LegacyAuthUpdate, LegacyAuthorization, NewLegacyAuth, MAX_LEGACY_AUTHS, MIN_PASSWORD_LEN,
+};
 
 /// File holding the catalog inside the engine path.
 pub const CATALOG_FILE: &str = "catalog.json";
@@ -184,6 +197,12 @@ pub struct CatalogData {
     pub buckets: Vec<Bucket>,
     /// Authorizations.
     pub authorizations: Vec<Authorization>,
+    /// Explicit DBRP mappings (v1 database/retention policy → bucket).
+    #[serde(default)]
+    pub dbrps: Vec<Dbrp>,
+    /// Legacy (v1) authorizations: username + password.
+    #[serde(default)]
+    pub legacy_authorizations: Vec<LegacyAuthorization>,
 }
 
 /// An immutable, indexed view of the catalog.
@@ -195,6 +214,7 @@ pub struct CatalogSnapshot {
     org_by_id: HashMap<u64, usize>,
     bucket_by_id: HashMap<u64, usize>,
     bucket_by_name: HashMap<(u64, String), usize>,
+    legacy_by_token: HashMap<String, usize>,
 }
 
 impl CatalogSnapshot {
@@ -214,6 +234,9 @@ impl CatalogSnapshot {
         for (i, b) in s.data.buckets.iter().enumerate() {
             s.bucket_by_id.insert(b.id, i);
             s.bucket_by_name.insert((b.org_id, b.name.clone()), i);
+        }
+        for (i, a) in s.data.legacy_authorizations.iter().enumerate() {
+            s.legacy_by_token.insert(a.auth.token.clone(), i);
         }
         s
     }
@@ -269,6 +292,21 @@ impl CatalogSnapshot {
     /// User by ID.
     pub fn user_by_id(&self, id: UserId) -> Option<&User> {
         self.data.users.iter().find(|u| u.id == id.0)
+    }
+
+    /// The legacy authorization whose username (`token`) is `username`, whatever its status.
+    pub fn legacy_by_username(&self, username: &str) -> Option<&LegacyAuthorization> {
+        self.data
+            .legacy_authorizations
+            .get(*self.legacy_by_token.get(username)?)
+    }
+
+    /// Legacy authorization by ID.
+    pub fn legacy_by_id(&self, id: u64) -> Option<&LegacyAuthorization> {
+        self.data
+            .legacy_authorizations
+            .iter()
+            .find(|a| a.auth.id == id)
     }
 }
 
@@ -416,6 +454,20 @@ pub enum CatalogOp {
     UpdateOrg(OrgUpdate),
     /// Delete an org and every bucket it owns.
     DeleteOrg(u64),
+    /// Create an explicit DBRP mapping.
+    CreateDbrp(NewDbrp),
+    /// Update a DBRP mapping (`default`, `retention_policy`).
+    UpdateDbrp(DbrpUpdate),
+    /// Delete a DBRP mapping: (org, id).
+    DeleteDbrp(u64, u64),
+    /// Create a legacy authorization.
+    CreateLegacyAuth(NewLegacyAuth),
+    /// Update a legacy authorization's status/description.
+    UpdateLegacyAuth(LegacyAuthUpdate),
+    /// Delete a legacy authorization.
+    DeleteLegacyAuth(u64),
+    /// Set a legacy authorization's password: (id, Argon2id PHC string, hashed by the caller).
+    SetLegacyPassword(u64, String),
 }
 
 /// The answer to a [`CatalogOp`].
@@ -427,6 +479,10 @@ pub enum CatalogReply {
     Bucket(Box<Bucket>),
     /// The created or updated org.
     Org(Box<Org>),
+    /// The created or updated DBRP mapping.
+    Dbrp(Box<Dbrp>),
+    /// The created or updated legacy authorization.
+    LegacyAuth(Box<LegacyAuthorization>),
     /// The resource was deleted.
     Deleted,
 }
@@ -536,11 +592,16 @@ fn system_buckets(org_id: u64, now: &str) -> [Bucket; 2] {
     ]
 }
 
-/// A random ID not used by any bucket or org of `data` (IDs are never reused).
+/// A random ID not used by any bucket, org, DBRP mapping or legacy authorization of `data`
+/// (IDs are never reused; a DBRP ID never equals a bucket ID, which virtual mappings use).
 fn fresh_id(data: &CatalogData) -> u64 {
     loop {
         let id = new_id();
-        if !data.buckets.iter().any(|b| b.id == id) && !data.orgs.iter().any(|o| o.id == id) {
+        if !data.buckets.iter().any(|b| b.id == id)
+            && !data.orgs.iter().any(|o| o.id == id)
+            && !data.dbrps.iter().any(|m| m.id == id)
+            && !data.legacy_authorizations.iter().any(|a| a.auth.id == id)
+        {
             return id;
         }
     }
@@ -656,6 +717,7 @@ impl CatalogData {
             return Err(Error::invalid("system buckets cannot be deleted"));
         }
         self.buckets.remove(i);
+        self.remove_dbrps(|m| m.bucket_id == id);
         Ok(())
     }
 
@@ -724,6 +786,8 @@ impl CatalogData {
             .ok_or_else(|| Error::not_found("organization not found"))?;
         self.orgs.remove(i);
         self.buckets.retain(|b| b.org_id != id);
+        self.remove_dbrps(|m| m.org_id == id);
+        self.legacy_authorizations.retain(|a| a.auth.org_id != id);
         Ok(())
     }
 }
@@ -897,6 +961,30 @@ impl Catalog {
                     }
                     CatalogOp::DeleteOrg(id) => {
                         data.delete_org(id)?;
+                        CatalogReply::Deleted
+                    }
+                    CatalogOp::CreateDbrp(req) => {
+                        CatalogReply::Dbrp(Box::new(data.create_dbrp(req)?))
+                    }
+                    CatalogOp::UpdateDbrp(upd) => {
+                        CatalogReply::Dbrp(Box::new(data.update_dbrp(upd)?))
+                    }
+                    CatalogOp::DeleteDbrp(org, id) => {
+                        data.delete_dbrp(org, id)?;
+                        CatalogReply::Deleted
+                    }
+                    CatalogOp::CreateLegacyAuth(req) => {
+                        CatalogReply::LegacyAuth(Box::new(data.create_legacy_auth(req, &now)?))
+                    }
+                    CatalogOp::UpdateLegacyAuth(upd) => {
+                        CatalogReply::LegacyAuth(Box::new(data.update_legacy_auth(upd, &now)?))
+                    }
+                    CatalogOp::DeleteLegacyAuth(id) => {
+                        data.delete_legacy_auth(id)?;
+                        CatalogReply::Deleted
+                    }
+                    CatalogOp::SetLegacyPassword(id, phc) => {
+                        data.set_legacy_password(id, phc, &now)?;
                         CatalogReply::Deleted
                     }
                 };

@@ -29,6 +29,10 @@ pub enum Precision {
     Milliseconds,
     /// Seconds.
     Seconds,
+    /// Minutes (v1 `/write` only).
+    Minutes,
+    /// Hours (v1 `/write` only).
+    Hours,
 }
 
 impl Precision {
@@ -39,6 +43,23 @@ impl Precision {
             Precision::Microseconds => 1_000,
             Precision::Milliseconds => 1_000_000,
             Precision::Seconds => 1_000_000_000,
+            Precision::Minutes => 60_000_000_000,
+            Precision::Hours => 3_600_000_000_000,
+        }
+    }
+
+    /// Parses the v1 `/write` `precision` parameter with InfluxDB 1.x's meaning: `n`/`ns`,
+    /// `u`/`us`/`µ`, `ms`, `s`, `m`, `h`. Anything else (and no value) is nanoseconds: like
+    /// 2.7, v1 `/write` never rejects a precision. (2.7 itself treats `n`, `u`, `m` and `h` as
+    /// nanoseconds for explicit timestamps; we follow 1.x there, see README.)
+    pub fn from_v1_param(s: &str) -> Precision {
+        match s {
+            "u" | "us" | "µ" => Precision::Microseconds,
+            "ms" => Precision::Milliseconds,
+            "s" => Precision::Seconds,
+            "m" => Precision::Minutes,
+            "h" => Precision::Hours,
+            _ => Precision::Nanoseconds,
         }
     }
 
@@ -189,6 +210,25 @@ mod tests {
         assert_eq!(Precision::Seconds.truncate(1_999_999_999), 1_000_000_000);
         assert_eq!(Precision::Seconds.truncate(-1), -1_000_000_000);
         assert_eq!(Precision::Nanoseconds.truncate(-7), -7);
+    }
+
+    #[test]
+    fn v1_precision_follows_influxdb_1x() {
+        let m = |s| Precision::from_v1_param(s).multiplier();
+        assert_eq!(m("n"), 1);
+        assert_eq!(m("ns"), 1);
+        assert_eq!(m("u"), 1_000);
+        assert_eq!(m("us"), 1_000);
+        assert_eq!(m("ms"), 1_000_000);
+        assert_eq!(m("s"), 1_000_000_000);
+        assert_eq!(m("m"), 60_000_000_000);
+        assert_eq!(m("h"), 3_600_000_000_000);
+        assert_eq!(m("rfc3339"), 1);
+        assert_eq!(m(""), 1);
+        assert_eq!(
+            Precision::Hours.truncate(3_600_000_000_001),
+            3_600_000_000_000
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! - Every error body is InfluxDB's v2 shape `{"code": …, "message": …}` (plus `"line"` for
 //!   line-protocol errors) with `Content-Type: application/json; charset=utf-8` and the
 //!   `X-Platform-Error-Code` header, as InfluxDB 2.7 sends.
-//! - 401 is always opaque (`unauthorized access`): it never says whether the token exists.
+//! - 401 is always opaque (`unauthorized access`, or `Unauthorized` for v1 credentials that do
+//!   not verify, as 2.7): it never says whether the token or user exists.
 //! - 503 and 429 carry `Retry-After`.
 //! - No other module names a status code for an error.
 
@@ -48,6 +49,12 @@ impl ApiError {
             "unauthorized",
             "unauthorized access",
         )
+    }
+
+    /// 401 `unauthorized` with InfluxDB 2.7's message for v1 credentials that do not verify
+    /// (`Unauthorized`; opaque as well).
+    pub fn credentials_unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
     }
 
     /// 403 `forbidden`.

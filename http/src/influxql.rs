@@ -18,8 +18,9 @@ use std::collections::HashMap;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
+use ringflux_engine::catalog::{dbrp_mappings, resolve_dbrp, DbrpFilter};
 use ringflux_engine::catalog::{Authorization, CatalogSnapshot};
-use ringflux_engine::model::BucketId;
+use ringflux_engine::model::{BucketId, OrgId};
 use ringflux_engine::query::influxql::ast::Literal;
 use ringflux_engine::query::influxql::exec::{execute, QlEnv};
 use ringflux_engine::query::influxql::result::{
@@ -28,7 +29,7 @@ use ringflux_engine::query::influxql::result::{
 use ringflux_engine::query::influxql::{self};
 use ringflux_engine::runtime::now_nanos;
 
-use crate::auth::authenticate;
+use crate::auth::authenticate_v1;
 use crate::body::{read_bounded, RespBody};
 use crate::error::ApiError;
 use crate::params::Params;
@@ -39,84 +40,77 @@ const MAX_QUERY_BODY: usize = 1 << 20;
 /// Default rows per chunk with `chunked=true`.
 const DEFAULT_CHUNK_SIZE: usize = 10_000;
 
-/// Resolves a v1 `(db, rp)` to a bucket of `org` (see `ringflux_engine::catalog` DBRP rules).
+/// Resolves a v1 `(db, rp)` to a bucket of the token's org through the DBRP mappings
+/// (`catalog::dbrp::resolve_dbrp`, the same lookup `/write` uses) and checks read permission.
 fn resolve(
     snap: &CatalogSnapshot,
     auth: &Authorization,
     db: &str,
     rp: Option<&str>,
 ) -> Result<BucketId, String> {
-    let org = auth.org_id;
-    let rp = rp.filter(|r| !r.is_empty());
-    // Virtual mappings: a bucket named `db/rp`, or `db` with the `autogen` retention policy.
-    let by_name = |name: &str| {
-        snap.buckets()
-            .iter()
-            .find(|b| b.org_id == org && b.name == name)
+    let Some(b) = resolve_dbrp(snap, Some(OrgId(auth.org_id)), db, rp) else {
+        let known = dbrp_mappings(
+            snap,
+            &DbrpFilter {
+                org_id: Some(auth.org_id),
+                database: Some(db.to_string()),
+                ..DbrpFilter::default()
+            },
+        );
+        return Err(match rp.filter(|r| !r.is_empty()) {
+            Some(rp) if !known.is_empty() => format!("retention policy not found: {rp}"),
+            _ => format!("database not found: {db}"),
+        });
     };
-    let bucket = match rp {
-        Some(rp) => by_name(&format!("{db}/{rp}"))
-            .or_else(|| (rp == "autogen").then(|| by_name(db)).flatten()),
-        // No rp: the default mapping. Every virtual mapping is a default one in 2.7, so a
-        // bucket named `db` wins, else the first `db/<rp>` bucket by name.
-        None => by_name(db).or_else(|| {
-            let prefix = format!("{db}/");
-            snap.buckets()
-                .iter()
-                .filter(|b| b.org_id == org && b.name.starts_with(&prefix))
-                .min_by(|a, b| a.name.cmp(&b.name))
-        }),
-    };
-    match bucket {
-        Some(b) => {
-            if !auth.allows_bucket("read", b.org_id, b.id) {
-                return Err(format!("insufficient permissions to read database {db:?}"));
-            }
-            Ok(BucketId(b.id))
-        }
-        None if snap.buckets().iter().any(|b| {
-            b.org_id == org && (b.name == db || b.name.starts_with(&format!("{db}/")))
-        }) =>
-        {
-            Err(format!(
-                "retention policy not found: {}",
-                rp.unwrap_or("autogen")
-            ))
-        }
-        None => Err(format!("database not found: {db}")),
+    if !auth.allows_bucket("read", b.org_id, b.id) {
+        return Err(format!("insufficient permissions to read database {db:?}"));
     }
+    Ok(BucketId(b.id))
 }
 
-/// The databases `SHOW DATABASES` lists for `org`: every bucket's virtual mapping.
+/// `SHOW DATABASES`: the databases of the org's mappings, explicit ones first, then the
+/// virtual ones (2.7's order), each once.
 fn databases(snap: &CatalogSnapshot, org: u64) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for b in snap.buckets().iter().filter(|b| b.org_id == org) {
-        let db = b.name.split_once('/').map_or(b.name.as_str(), |(d, _)| d);
-        if !out.iter().any(|x| x == db) {
-            out.push(db.to_string());
+    let all = dbrp_mappings(
+        snap,
+        &DbrpFilter {
+            org_id: Some(org),
+            ..DbrpFilter::default()
+        },
+    );
+    for m in all {
+        if !out.contains(&m.mapping.database) {
+            out.push(m.mapping.database);
         }
     }
     out
 }
 
+/// `SHOW RETENTION POLICIES ON db`: `(rp, default)` of the db's mappings.
 fn retention_policies(
     snap: &CatalogSnapshot,
     org: u64,
     db: &str,
 ) -> Result<Vec<(String, bool)>, String> {
-    let mut out = Vec::new();
-    for b in snap.buckets().iter().filter(|b| b.org_id == org) {
-        if b.name == db {
-            out.push(("autogen".to_string(), true));
-        } else if let Some((d, rp)) = b.name.split_once('/') {
-            if d == db {
-                out.push((rp.to_string(), false));
-            }
-        }
-    }
-    if out.is_empty() {
+    let maps = dbrp_mappings(
+        snap,
+        &DbrpFilter {
+            org_id: Some(org),
+            database: Some(db.to_string()),
+            ..DbrpFilter::default()
+        },
+    );
+    if maps.is_empty() {
         return Err(format!("database not found: {db}"));
     }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for m in maps {
+        if !out.iter().any(|(rp, _)| *rp == m.mapping.retention_policy) {
+            out.push((m.mapping.retention_policy, m.mapping.default));
+        }
+    }
+    out.sort();
     Ok(out)
 }
 
@@ -155,8 +149,8 @@ fn bound_params(s: Option<&str>) -> Result<HashMap<String, Literal>, ApiError> {
 /// Handles `GET|POST /query`.
 pub async fn query_v1(ctx: &Ctx, req: Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
     let snap = ctx.engine.catalog();
-    let auth = authenticate(&snap, req.headers())?.clone();
     let mut params = Params::parse(req.uri().query());
+    let auth = authenticate_v1(&snap, req.headers(), &params).await?;
     let accept_csv = req
         .headers()
         .get(ACCEPT)

@@ -14,7 +14,8 @@ use ringflux_engine::ShardContext;
 use crate::body::RespBody;
 use crate::error::ApiError;
 use crate::{
-    admin, buckets, delete, flux_tools, health, influxql, orgs, query, setup, write, HttpConfig,
+    admin, buckets, dbrps, delete, flux_tools, health, influxql, legacy_auth, orgs, query, setup,
+    write, HttpConfig,
 };
 use ringflux_engine::shard::maintenance::Op;
 
@@ -52,6 +53,18 @@ pub const API_V2_BUCKET_PREFIX: &str = "/api/v2/buckets/";
 pub const API_V2_ORGS: &str = "/api/v2/orgs";
 /// `GET|PATCH|DELETE /api/v2/orgs/{orgID}` (prefix).
 pub const API_V2_ORG_PREFIX: &str = "/api/v2/orgs/";
+
+/// v1 `POST /write`.
+pub const WRITE_V1: &str = "/write";
+/// `GET|POST /api/v2/dbrps`.
+pub const API_V2_DBRPS: &str = "/api/v2/dbrps";
+/// `GET|PATCH|DELETE /api/v2/dbrps/{dbrpID}` (prefix).
+pub const API_V2_DBRP_PREFIX: &str = "/api/v2/dbrps/";
+/// `GET|POST /private/legacy/authorizations`.
+pub const LEGACY_AUTHORIZATIONS: &str = "/private/legacy/authorizations";
+/// `GET|PATCH|DELETE /private/legacy/authorizations/{authID}` and `POST …/{authID}/password`
+/// (prefix).
+pub const LEGACY_AUTHORIZATION_PREFIX: &str = "/private/legacy/authorizations/";
 
 /// `POST /debug/ringflux/flush` (operator).
 pub const DEBUG_FLUSH: &str = "/debug/ringflux/flush";
@@ -141,6 +154,11 @@ async fn route(
         (API_V2_ORGS, &Method::GET) => orgs::list(ctx, &req),
         (API_V2_ORGS, &Method::POST) => orgs::create(ctx, req).await,
         (API_V2_DELETE, &Method::POST) => delete::delete_v2(ctx, req).await,
+        (WRITE_V1, &Method::POST) => write::write_v1(ctx, req).await,
+        (API_V2_DBRPS, &Method::GET) => dbrps::list(ctx, &req),
+        (API_V2_DBRPS, &Method::POST) => dbrps::create(ctx, req).await,
+        (LEGACY_AUTHORIZATIONS, &Method::GET) => legacy_auth::list(ctx, &req),
+        (LEGACY_AUTHORIZATIONS, &Method::POST) => legacy_auth::create(ctx, req).await,
         (
             HEALTH
             | READY
@@ -158,7 +176,10 @@ async fn route(
             | API_V2_DELETE
             | API_V2_QUERY_AST
             | API_V2_QUERY_ANALYZE
-            | API_V2_QUERY_SUGGESTIONS,
+            | API_V2_QUERY_SUGGESTIONS
+            | WRITE_V1
+            | API_V2_DBRPS
+            | LEGACY_AUTHORIZATIONS,
             _,
         ) => Err(ApiError::method_not_allowed()),
         _ => {
@@ -174,6 +195,28 @@ async fn route(
                     Method::GET => orgs::get(ctx, &req, id),
                     Method::PATCH => orgs::patch(ctx, req, id).await,
                     Method::DELETE => orgs::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else if let Some(id) = item_id(path, API_V2_DBRP_PREFIX) {
+                match *method {
+                    Method::GET => dbrps::get(ctx, &req, id),
+                    Method::PATCH => dbrps::patch(ctx, req, id).await,
+                    Method::DELETE => dbrps::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else if let Some(id) = item_id(path, LEGACY_AUTHORIZATION_PREFIX) {
+                match *method {
+                    Method::GET => legacy_auth::get(ctx, &req, id),
+                    Method::PATCH => legacy_auth::patch(ctx, req, id).await,
+                    Method::DELETE => legacy_auth::delete(ctx, &req, id).await,
+                    _ => Err(ApiError::method_not_allowed()),
+                }
+            } else if let Some(id) = path
+                .strip_suffix("/password")
+                .and_then(|p| item_id(p, LEGACY_AUTHORIZATION_PREFIX))
+            {
+                match *method {
+                    Method::POST => legacy_auth::set_password(ctx, req, id).await,
                     _ => Err(ApiError::method_not_allowed()),
                 }
             } else if let Some(name) = item_id(path, API_V2_QUERY_SUGGESTION_PREFIX) {

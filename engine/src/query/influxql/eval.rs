@@ -114,12 +114,12 @@ fn is_time_ref(e: &Expr) -> bool {
     matches!(e, Expr::VarRef { name, .. } if name.eq_ignore_ascii_case("time"))
 }
 
+/// A time range `[start, stop)` with open ends as `None`.
+pub type TimeBounds = (Option<i64>, Option<i64>);
+
 /// Splits `cond` into the time range it implies (ANDed `time <op> expr` terms at the top
 /// level) and the remaining condition (`None` if nothing is left).
-pub fn split_time(
-    cond: Option<&Expr>,
-    now: i64,
-) -> Result<((Option<i64>, Option<i64>), Option<Expr>), String> {
+pub fn split_time(cond: Option<&Expr>, now: i64) -> Result<(TimeBounds, Option<Expr>), String> {
     let mut start: Option<i64> = None;
     let mut stop: Option<i64> = None;
     let rest = match cond {

@@ -30,6 +30,11 @@ use crate::runtime::ShardContext;
 use crate::shard::query::ChunkValues;
 use crate::shard::schema::{NameFilter, SchemaKind, SchemaRequest};
 
+/// Resolves `(db, rp)` to a bucket, or InfluxDB's error text.
+pub type ResolveFn<'a> = dyn Fn(&str, Option<&str>) -> Result<BucketId, String> + 'a;
+/// `SHOW RETENTION POLICIES ON db` rows: `(name, default)`, or an error text.
+pub type RetentionPoliciesFn<'a> = dyn Fn(&str) -> Result<Vec<(String, bool)>, String> + 'a;
+
 /// What a query runs against.
 pub struct QlEnv<'a> {
     /// The engine handle of this core.
@@ -43,11 +48,11 @@ pub struct QlEnv<'a> {
     /// Bound parameters (`params`).
     pub params: HashMap<String, Literal>,
     /// Resolves `(db, rp)` to a bucket, or InfluxDB's error text.
-    pub resolve: &'a dyn Fn(&str, Option<&str>) -> Result<BucketId, String>,
+    pub resolve: &'a ResolveFn<'a>,
     /// `SHOW DATABASES` rows.
     pub databases: &'a dyn Fn() -> Vec<String>,
     /// `SHOW RETENTION POLICIES ON db` rows: `(name, default)`.
-    pub retention_policies: &'a dyn Fn(&str) -> Result<Vec<(String, bool)>, String>,
+    pub retention_policies: &'a RetentionPoliciesFn<'a>,
 }
 
 impl std::fmt::Debug for QlEnv<'_> {
@@ -397,13 +402,12 @@ struct Proj {
 
 fn field_names(e: &Expr, schema: &Schema, out: &mut Vec<String>) {
     match e {
-        Expr::VarRef { name, ty } => {
+        Expr::VarRef { name, ty }
             if !matches!(ty, Some(DataType::Tag))
                 && schema.fields.contains_key(name)
-                && !out.contains(name)
-            {
-                out.push(name.clone());
-            }
+                && !out.contains(name) =>
+        {
+            out.push(name.clone());
         }
         Expr::Call { args, .. } => args.iter().for_each(|a| field_names(a, schema, out)),
         Expr::Binary { lhs, rhs, .. } => {
@@ -896,7 +900,7 @@ fn eval_agg(
     cond: Option<&Expr>,
     members: &[SeriesData],
     wins: &[(i64, i64)],
-) -> Result<Vec<Option<(Option<i64>, Val)>>, String> {
+) -> Result<Vec<funcs::Reduced>, String> {
     match e {
         Expr::Call { name, args } if funcs::AGGREGATES.contains(&name.as_str()) => {
             let pts = match args.first() {
@@ -911,14 +915,14 @@ fn eval_agg(
                         _ => return Err("expected field argument in distinct()".into()),
                     };
                     let pts = group_points(&f, schema, cond, members);
-                    return Ok(per_window(&pts, wins, |w| {
+                    return per_window(&pts, wins, |w| {
                         let d = funcs::distinct(w);
                         if name == "count" {
-                            Ok((!d.is_empty()).then(|| (None, Val::I(d.len() as i64))))
+                            Ok((!d.is_empty()).then_some((None, Val::I(d.len() as i64))))
                         } else {
                             Err(format!("unsupported call: {name}(distinct())"))
                         }
-                    })?);
+                    });
                 }
                 _ => return Err(format!("expected field argument in {name}()")),
             };
@@ -993,7 +997,7 @@ fn aggregate_rows(
 ) -> Result<Vec<Vec<Cell>>, String> {
     let wins = windows(start, stop, interval);
     // Transformations wrap an aggregate: evaluate the inner one, then transform the rows.
-    let mut cols: Vec<Vec<Option<(Option<i64>, Val)>>> = Vec::new();
+    let mut cols: Vec<Vec<funcs::Reduced>> = Vec::new();
     let mut transformed: Vec<Option<Vec<Point>>> = Vec::new();
     for p in projs {
         match &p.expr {
