@@ -609,7 +609,13 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
             // Only tags selected: InfluxDB returns nothing.
             continue;
         }
-        let data = read_series(env, &t, &needed, start, stop).await?;
+        // Transformations over windows look back: the first output window needs the windows
+        // before it (InfluxDB extends the range the same way).
+        let lookback = match interval {
+            Some((every, _)) if aggregate => max_lookback(&projs).saturating_mul(every),
+            _ => 0,
+        };
+        let data = read_series(env, &t, &needed, start.saturating_sub(lookback), stop).await?;
         // Without a lower time bound, windows start at the earliest point read (InfluxDB
         // does not fill empty windows back to the beginning of time).
         let start = match (start_bound, interval) {
@@ -661,17 +667,35 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
                 usize::MAX
             });
         for (key, members) in groups {
-            let rows = if aggregate {
+            let top = projs.first().and_then(|p| match &p.expr {
+                Expr::Call { name, args } if name == "top" || name == "bottom" => {
+                    Some((name.as_str(), args.as_slice()))
+                }
+                _ => None,
+            });
+            let rows = if let Some((name, args)) = top {
+                top_bottom_rows(
+                    name,
+                    args,
+                    &projs[1..],
+                    &schema,
+                    rest.as_ref(),
+                    &members,
+                    (start, stop),
+                    interval,
+                )?
+            } else if aggregate {
                 aggregate_rows(
                     &s,
                     &projs,
                     &schema,
                     rest.as_ref(),
                     &members,
-                    start,
-                    stop,
+                    (start, stop, lookback),
                     interval,
                 )?
+            } else if projs.iter().any(|p| is_transform(&p.expr)) {
+                raw_transform_rows(&projs, &schema, rest.as_ref(), &members)?
             } else {
                 raw_rows(&projs, &schema, rest.as_ref(), &members)
             };
@@ -692,7 +716,16 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
                 continue;
             }
             let mut columns = vec!["time".to_string()];
-            columns.extend(projs.iter().map(|p| p.name.clone()));
+            for (i, p) in projs.iter().enumerate() {
+                columns.push(p.name.clone());
+                if let (0, Some((_, args))) = (i, top) {
+                    for a in args.iter().skip(1).take(args.len().saturating_sub(2)) {
+                        if let Expr::VarRef { name, .. } = a {
+                            columns.push(name.clone());
+                        }
+                    }
+                }
+            }
             out.push(Series {
                 name: t.measurement.clone(),
                 tags: if s
@@ -984,19 +1017,96 @@ fn per_window(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+fn is_transform(e: &Expr) -> bool {
+    matches!(e, Expr::Call { name, .. } if funcs::TRANSFORMS.contains(&name.as_str()))
+}
+
+/// How many windows before the first output window a projection's transformation needs.
+fn max_lookback(projs: &[Proj]) -> i64 {
+    projs
+        .iter()
+        .map(|p| match &p.expr {
+            Expr::Call { name, args } => match name.as_str() {
+                "derivative"
+                | "non_negative_derivative"
+                | "difference"
+                | "non_negative_difference"
+                | "elapsed" => 1,
+                "moving_average" => match args.get(1) {
+                    Some(Expr::Literal(Literal::Integer(n))) => (*n - 1).clamp(0, 10_000),
+                    _ => 0,
+                },
+                _ => 0,
+            },
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The unit (ns) and window length argument of a transformation call.
+fn transform_args(args: &[Expr], default_unit: i64) -> (i64, usize) {
+    let unit = match args.get(1) {
+        Some(Expr::Literal(Literal::Duration(d))) => *d,
+        _ => default_unit,
+    };
+    let n = match args.get(1) {
+        Some(Expr::Literal(Literal::Integer(n))) => (*n).max(0) as usize,
+        _ => 0,
+    };
+    (unit, n)
+}
+
+/// Fills one column's empty windows per the statement's `fill` (count's empty windows are
+/// 0 under the default `fill(null)`, as in InfluxDB).
+fn fill_column(col: &mut [funcs::Reduced], fill: &Fill, is_count: bool) {
+    let mut prev: Option<Val> = None;
+    let linear_src: Vec<funcs::Reduced> = col.to_vec();
+    for (wi, cell) in col.iter_mut().enumerate() {
+        if cell.is_none() {
+            let v = match fill {
+                Fill::Null if is_count => Some(Val::I(0)),
+                Fill::Null | Fill::None => None,
+                Fill::Previous => prev.clone(),
+                Fill::Number(Literal::Integer(n)) => Some(Val::I(*n)),
+                Fill::Number(Literal::Float(f)) => Some(Val::F(*f)),
+                Fill::Number(_) => None,
+                Fill::Linear => linear(&linear_src, wi),
+            };
+            *cell = v.map(|v| (None, v));
+        }
+        if let Some((_, v)) = cell {
+            prev = Some(v.clone());
+        }
+    }
+}
+
+fn is_count(e: &Expr) -> bool {
+    matches!(e, Expr::Call { name, .. } if name == "count")
+}
+
 fn aggregate_rows(
     s: &SelectStatement,
     projs: &[Proj],
     schema: &Schema,
     cond: Option<&Expr>,
     members: &[SeriesData],
-    start: i64,
-    stop: i64,
+    (start, stop, lookback): (i64, i64, i64),
     interval: Option<(i64, i64)>,
 ) -> Result<Vec<Vec<Cell>>, String> {
-    let wins = windows(start, stop, interval);
-    // Transformations wrap an aggregate: evaluate the inner one, then transform the rows.
+    let has_input = members.iter().any(|m| {
+        m.fields
+            .values()
+            .any(|p| p.iter().any(|(t, _)| *t >= start && *t < stop))
+    });
+    if !has_input {
+        return Ok(Vec::new());
+    }
+    let wins = windows(start.saturating_sub(lookback), stop, interval);
+    let first_out = windows(start, stop, interval)
+        .first()
+        .map_or(start, |w| w.0);
+    // Per projection: a column of window values, or transformed points.
     let mut cols: Vec<Vec<funcs::Reduced>> = Vec::new();
     let mut transformed: Vec<Option<Vec<Point>>> = Vec::new();
     for p in projs {
@@ -1005,30 +1115,35 @@ fn aggregate_rows(
                 let inner = args
                     .first()
                     .ok_or_else(|| format!("{name} requires an argument"))?;
-                let v = eval_agg(inner, schema, cond, members, &wins)?;
+                let mut v = eval_agg(inner, schema, cond, members, &wins)?;
+                if interval.is_some() {
+                    fill_column(&mut v, &s.fill, is_count(inner));
+                }
                 let rows: Vec<Point> = wins
                     .iter()
                     .zip(&v)
                     .filter_map(|((ws, _), r)| r.as_ref().map(|(_, val)| (*ws, val.clone())))
                     .collect();
-                let unit = match args.get(1) {
-                    Some(Expr::Literal(Literal::Duration(d))) => *d,
+                let default_unit = match name.as_str() {
+                    "elapsed" => 1,
                     _ => interval.map_or(1_000_000_000, |(e, _)| e),
                 };
-                let n = match args.get(1) {
-                    Some(Expr::Literal(Literal::Integer(n))) => (*n).max(0) as usize,
-                    _ => 0,
-                };
-                transformed.push(Some(funcs::transform(name, &rows, unit, n)?));
+                let (unit, n) = transform_args(args, default_unit);
+                let mut out = funcs::transform(name, &rows, unit, n)?;
+                out.retain(|p| p.0 >= first_out);
+                transformed.push(Some(out));
                 cols.push(Vec::new());
             }
             e => {
-                cols.push(eval_agg(e, schema, cond, members, &wins)?);
+                let mut c = eval_agg(e, schema, cond, members, &wins)?;
+                if interval.is_some() {
+                    fill_column(&mut c, &s.fill, is_count(e));
+                }
+                cols.push(c);
                 transformed.push(None);
             }
         }
     }
-    // Transformations: rows are the transformed points' times.
     if transformed.iter().any(Option::is_some) {
         let mut times: Vec<i64> = transformed
             .iter()
@@ -1056,17 +1171,15 @@ fn aggregate_rows(
         }
         return Ok(rows);
     }
-    let any_data = cols.iter().any(|c| c.iter().any(Option::is_some));
-    if !any_data {
-        return Ok(Vec::new());
-    }
     // A lone selector without GROUP BY time reports its point's time.
     let lone_selector = interval.is_none()
         && projs.len() == 1
         && matches!(&projs[0].expr, Expr::Call { name, .. } if funcs::is_selector(name));
     let mut rows = Vec::with_capacity(wins.len());
-    let mut prev: Vec<Option<Val>> = vec![None; projs.len()];
     for (wi, (ws, _)) in wins.iter().enumerate() {
+        if *ws < first_out {
+            continue;
+        }
         let empty = cols.iter().all(|c| c.get(wi).is_none_or(Option::is_none));
         if empty && interval.is_some() && s.fill == Fill::None {
             continue;
@@ -1077,29 +1190,14 @@ fn aggregate_rows(
         };
         let mut row = Vec::with_capacity(projs.len() + 1);
         row.push(Cell::Null);
-        for (ci, c) in cols.iter().enumerate() {
+        for c in &cols {
             let v = c.get(wi).cloned().flatten();
             if lone_selector {
                 if let Some((Some(t), _)) = &v {
                     time = *t;
                 }
             }
-            let mut val = v.map(|x| x.1);
-            if val.is_none() && interval.is_some() {
-                val = match &s.fill {
-                    Fill::Null | Fill::None => None,
-                    Fill::Previous => prev[ci].clone(),
-                    Fill::Number(Literal::Integer(n)) => Some(Val::I(*n)),
-                    Fill::Number(Literal::Float(f)) => Some(Val::F(*f)),
-                    Fill::Number(_) => None,
-                    Fill::Linear => linear(c, wi),
-                };
-                // count() of an empty window is 0 when filled with a number, null otherwise.
-            }
-            if val.is_some() {
-                prev[ci] = val.clone();
-            }
-            row.push(to_cell(val));
+            row.push(to_cell(v.map(|x| x.1)));
         }
         row[0] = Cell::Time(time);
         rows.push(row);
@@ -1107,8 +1205,151 @@ fn aggregate_rows(
     Ok(rows)
 }
 
+/// `top(field[, tag …], N)` / `bottom(…)`: the N largest (smallest) points per window, or —
+/// with tags — the best point of each tag combination, then the N best of those. Each row
+/// keeps its point's time; rows are ordered by time, then by value (best first). `aux` are
+/// the other projections (tags of the selected point's series).
+#[allow(clippy::too_many_arguments)]
+fn top_bottom_rows(
+    name: &str,
+    args: &[Expr],
+    aux: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+    (start, stop): (i64, i64),
+    interval: Option<(i64, i64)>,
+) -> Result<Vec<Vec<Cell>>, String> {
+    let Some(Expr::VarRef { name: field, .. }) = args.first() else {
+        return Err(format!("expected field argument in {name}()"));
+    };
+    let n = match args.last() {
+        Some(Expr::Literal(Literal::Integer(n))) if *n > 0 => *n as usize,
+        _ => {
+            return Err(format!(
+                "expected integer as last argument in {name}(), found {}",
+                args.last().map_or(String::new(), |a| a.to_string())
+            ))
+        }
+    };
+    let tag_args: Vec<&str> = args[1..args.len() - 1]
+        .iter()
+        .filter_map(|a| match a {
+            Expr::VarRef { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let top = name == "top";
+    // (time, series index, value) of the group, in time order.
+    let mut pts: Vec<(i64, usize, Val)> = Vec::new();
+    for (si, sd) in members.iter().enumerate() {
+        let one = std::slice::from_ref(sd);
+        for (t, v) in group_points(field, schema, cond, one) {
+            pts.push((t, si, v));
+        }
+    }
+    pts.sort_by_key(|p| (p.0, p.1));
+    let better = |a: &(i64, usize, Val), b: &(i64, usize, Val)| {
+        let o = funcs::cmp_val(&a.2, &b.2);
+        let o = if top { o.reverse() } else { o };
+        o.then(a.0.cmp(&b.0))
+    };
+    let tag_of = |si: usize, k: &str| -> String {
+        members[si]
+            .tags
+            .iter()
+            .find(|(tk, _)| tk == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut rows = Vec::new();
+    for (ws, we) in windows(start, stop, interval) {
+        let win: Vec<&(i64, usize, Val)> = pts.iter().filter(|p| p.0 >= ws && p.0 < we).collect();
+        let mut chosen: Vec<&(i64, usize, Val)> = if tag_args.is_empty() {
+            win
+        } else {
+            let mut best: BTreeMap<Vec<String>, &(i64, usize, Val)> = BTreeMap::new();
+            for p in win {
+                let key: Vec<String> = tag_args.iter().map(|k| tag_of(p.1, k)).collect();
+                match best.get(&key) {
+                    Some(b) if better(b, p) != std::cmp::Ordering::Greater => {}
+                    _ => {
+                        best.insert(key, p);
+                    }
+                }
+            }
+            best.into_values().collect()
+        };
+        chosen.sort_by(|a, b| better(a, b));
+        chosen.truncate(n);
+        chosen.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| better(a, b)));
+        for p in chosen {
+            let mut row = vec![Cell::Time(p.0), to_cell(Some(p.2.clone()))];
+            for k in &tag_args {
+                row.push(Cell::Str(tag_of(p.1, k)));
+            }
+            for a in aux {
+                match &a.expr {
+                    Expr::VarRef { name, .. } => row.push(
+                        members[p.1]
+                            .tags
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map_or(Cell::Null, |(_, v)| Cell::Str(v.clone())),
+                    ),
+                    other => return Err(format!("unsupported projection with {name}(): {other}")),
+                }
+            }
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Transformations of raw points (`derivative(value)`): per projection, the group's points
+/// transformed; rows are the union of their times.
+fn raw_transform_rows(
+    projs: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+) -> Result<Vec<Vec<Cell>>, String> {
+    let mut cols: Vec<Vec<Point>> = Vec::new();
+    for p in projs {
+        match &p.expr {
+            Expr::Call { name, args } if funcs::TRANSFORMS.contains(&name.as_str()) => {
+                let Some(Expr::VarRef { name: f, .. }) = args.first() else {
+                    return Err(format!("expected field argument in {name}()"));
+                };
+                let pts = group_points(f, schema, cond, members);
+                let default_unit = if name == "elapsed" { 1 } else { 1_000_000_000 };
+                let (unit, n) = transform_args(args, default_unit);
+                cols.push(funcs::transform(name, &pts, unit, n)?);
+            }
+            other => {
+                return Err(format!(
+                    "mixing aggregate and non-aggregate queries is not supported: {other}"
+                ))
+            }
+        }
+    }
+    let mut times: Vec<i64> = cols.iter().flat_map(|c| c.iter().map(|p| p.0)).collect();
+    times.sort_unstable();
+    times.dedup();
+    Ok(times
+        .into_iter()
+        .map(|t| {
+            let mut row = vec![Cell::Time(t)];
+            for c in &cols {
+                row.push(to_cell(c.iter().find(|p| p.0 == t).map(|p| p.1.clone())));
+            }
+            row
+        })
+        .collect())
+}
+
 /// Linear interpolation for an empty window between two non-empty ones.
-fn linear(col: &[Option<(Option<i64>, Val)>], wi: usize) -> Option<Val> {
+fn linear(col: &[funcs::Reduced], wi: usize) -> Option<Val> {
     let before = (0..wi)
         .rev()
         .find_map(|k| col[k].as_ref().map(|v| (k, v.1.as_f64())))?;
