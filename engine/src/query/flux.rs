@@ -8,6 +8,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod ops;
 pub mod parser;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,490 @@
+//! Aggregates and row selectors that reduce a table to (at most) one row: `count`, `sum`,
+//! `mean`, `median`, `quantile`, `spread`, `stddev`, `integral`, `first`, `last`, `min`, `max`.
+//!
+//! Invariants:
+//! - Aggregates output the group-key columns (in input column order) followed by the
+//!   aggregated column (same label, not in the key); all other columns are dropped. The output
+//!   always has exactly one row: the aggregate of no non-null values is null, except `count`
+//!   (0).
+//! - Selectors (`first`, `last`, `min`, `max`, and `quantile`/`median` with `exact_selector`)
+//!   keep all columns and output the selected row, or zero rows when the column has no
+//!   non-null value.
+//! - Nulls in the aggregated column are skipped by every function.
+//! - `sum` and `spread` keep the input type (int/uint/float, integer sums wrap like Go);
+//!   `mean`, `stddev`, `median`/`quantile` (non-selector) and `integral` output float;
+//!   `count` outputs int and accepts every type.
+
+use crate::query::table::{ColumnData, ColumnMeta, ColumnType, TableChunk};
+
+use super::duration::FluxDuration;
+use super::tdigest::TDigest;
+use super::{column_index, flux_type_name, key_columns_plus, take, OpError};
+
+/// How `quantile`/`median` compute the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantileMethod {
+    /// `"estimate_tdigest"` (default): a t-digest estimate.
+    EstimateTdigest,
+    /// `"exact_mean"`: linear interpolation between the two nearest values.
+    ExactMean,
+    /// `"exact_selector"`: the row holding the value at the quantile (a selector).
+    ExactSelector,
+}
+
+impl QuantileMethod {
+    /// Parses Flux's method name; the error is Flux's.
+    pub fn parse(s: &str) -> Result<Self, OpError> {
+        match s {
+            "estimate_tdigest" => Ok(QuantileMethod::EstimateTdigest),
+            "exact_mean" => Ok(QuantileMethod::ExactMean),
+            "exact_selector" => Ok(QuantileMethod::ExactSelector),
+            other => Err(OpError::new(format!("unknown method {other}"))),
+        }
+    }
+}
+
+/// `stddev(mode:)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StddevMode {
+    /// `"sample"` (default): divides by `n - 1`.
+    Sample,
+    /// `"population"`: divides by `n`.
+    Population,
+}
+
+impl StddevMode {
+    /// Parses Flux's mode name.
+    pub fn parse(s: &str) -> Result<Self, OpError> {
+        match s {
+            "sample" => Ok(StddevMode::Sample),
+            "population" => Ok(StddevMode::Population),
+            other => Err(OpError::new(format!("unknown stddev mode {other:?}"))),
+        }
+    }
+}
+
+/// A built-in aggregate or selector (the `fn` of `aggregateWindow`, or a direct call).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Aggregate {
+    /// `count()`.
+    Count,
+    /// `sum()`.
+    Sum,
+    /// `mean()`.
+    Mean,
+    /// `spread()`.
+    Spread,
+    /// `stddev(mode: "sample")`.
+    Stddev(StddevMode),
+    /// `quantile(q, method: "estimate_tdigest", compression: 1000.0)`; `median` is `q = 0.5`.
+    Quantile {
+        /// The quantile in `[0, 1]`.
+        q: f64,
+        /// The method.
+        method: QuantileMethod,
+        /// t-digest compression.
+        compression: f64,
+    },
+    /// `integral(unit: 1s, timeColumn: "_time", interpolate: "")` (no interpolation).
+    Integral {
+        /// The time unit of the result.
+        unit: FluxDuration,
+        /// The time column.
+        time_column: String,
+    },
+    /// `first()`.
+    First,
+    /// `last()`.
+    Last,
+    /// `min()`.
+    Min,
+    /// `max()`.
+    Max,
+}
+
+impl Aggregate {
+    /// `median(method: "estimate_tdigest", compression: 1000.0)`.
+    pub fn median() -> Self {
+        Aggregate::Quantile {
+            q: 0.5,
+            method: QuantileMethod::EstimateTdigest,
+            compression: 1000.0,
+        }
+    }
+
+    /// Whether this keeps whole rows (a selector) rather than computing a value.
+    pub fn is_selector(&self) -> bool {
+        matches!(
+            self,
+            Aggregate::First
+                | Aggregate::Last
+                | Aggregate::Min
+                | Aggregate::Max
+                | Aggregate::Quantile {
+                    method: QuantileMethod::ExactSelector,
+                    ..
+                }
+        )
+    }
+
+    /// Flux's function name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Sum => "sum",
+            Aggregate::Mean => "mean",
+            Aggregate::Spread => "spread",
+            Aggregate::Stddev(_) => "stddev",
+            Aggregate::Quantile { .. } => "quantile",
+            Aggregate::Integral { .. } => "integral",
+            Aggregate::First => "first",
+            Aggregate::Last => "last",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+        }
+    }
+}
+
+/// Applies `kind` to `column` of one table (see the module invariants for the output shape).
+pub fn aggregate(
+    table: &TableChunk,
+    kind: &Aggregate,
+    column: &str,
+) -> Result<TableChunk, OpError> {
+    let idx = column_index(table, column)?;
+    let Some(col) = table.columns.get(idx) else {
+        return Err(OpError::missing_column(column));
+    };
+    if kind.is_selector() {
+        let row = select_row(col, kind, kind.name())?;
+        let rows: Vec<usize> = row.into_iter().collect();
+        return Ok(TableChunk {
+            meta: table.meta.clone(),
+            columns: table.columns.iter().map(|c| take(c, &rows)).collect(),
+        });
+    }
+    let data = match kind {
+        Aggregate::Count => ColumnData::Long(vec![Some(count(col) as i64)]),
+        Aggregate::Sum => sum(col)?,
+        Aggregate::Mean => ColumnData::Double(vec![mean(col)?]),
+        Aggregate::Spread => spread(col)?,
+        Aggregate::Stddev(mode) => ColumnData::Double(vec![stddev(col, *mode)?]),
+        Aggregate::Quantile {
+            q,
+            method,
+            compression,
+        } => ColumnData::Double(vec![quantile(col, *q, *method, *compression)?]),
+        Aggregate::Integral { unit, time_column } => {
+            let times = super::time_column(table, time_column)?;
+            ColumnData::Double(vec![Some(integral(col, times, *unit)?)])
+        }
+        Aggregate::First | Aggregate::Last | Aggregate::Min | Aggregate::Max => {
+            return Err(OpError::new("internal: selector reached aggregate path"))
+        }
+    };
+    let meta = ColumnMeta::new(column, data.column_type(), false);
+    Ok(key_columns_plus(&table.meta, vec![(meta, data)], 1))
+}
+
+fn unsupported(name: &str, ty: ColumnType) -> OpError {
+    OpError::new(format!(
+        "unsupported input type for {name} aggregate: {}",
+        flux_type_name(ty)
+    ))
+}
+
+fn count(col: &ColumnData) -> usize {
+    fn c<T>(v: &[Option<T>]) -> usize {
+        v.iter().filter(|x| x.is_some()).count()
+    }
+    match col {
+        ColumnData::String(v) => c(v),
+        ColumnData::Long(v) => c(v),
+        ColumnData::UnsignedLong(v) => c(v),
+        ColumnData::Double(v) => c(v),
+        ColumnData::Boolean(v) => c(v),
+        ColumnData::DateTime(v) => c(v),
+    }
+}
+
+fn sum(col: &ColumnData) -> Result<ColumnData, OpError> {
+    Ok(match col {
+        ColumnData::Long(v) => {
+            let mut any = false;
+            let mut s = 0i64;
+            for x in v.iter().flatten() {
+                any = true;
+                s = s.wrapping_add(*x);
+            }
+            ColumnData::Long(vec![any.then_some(s)])
+        }
+        ColumnData::UnsignedLong(v) => {
+            let mut any = false;
+            let mut s = 0u64;
+            for x in v.iter().flatten() {
+                any = true;
+                s = s.wrapping_add(*x);
+            }
+            ColumnData::UnsignedLong(vec![any.then_some(s)])
+        }
+        ColumnData::Double(v) => {
+            let mut any = false;
+            let mut s = 0f64;
+            for x in v.iter().flatten() {
+                any = true;
+                s += *x;
+            }
+            ColumnData::Double(vec![any.then_some(s)])
+        }
+        other => return Err(unsupported("sum", other.column_type())),
+    })
+}
+
+/// Calls `f` with every non-null numeric value as f64; errors for non-numeric columns.
+fn for_each_f64(col: &ColumnData, name: &str, mut f: impl FnMut(f64)) -> Result<(), OpError> {
+    match col {
+        ColumnData::Long(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
+        ColumnData::UnsignedLong(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
+        ColumnData::Double(v) => v.iter().flatten().for_each(|x| f(*x)),
+        other => return Err(unsupported(name, other.column_type())),
+    }
+    Ok(())
+}
+
+fn mean(col: &ColumnData) -> Result<Option<f64>, OpError> {
+    let mut n = 0u64;
+    let mut s = 0f64;
+    for_each_f64(col, "mean", |x| {
+        n += 1;
+        s += x;
+    })?;
+    Ok((n > 0).then(|| s / n as f64))
+}
+
+fn spread(col: &ColumnData) -> Result<ColumnData, OpError> {
+    fn mm<T: Copy + PartialOrd>(v: &[Option<T>]) -> Option<(T, T)> {
+        let mut it = v.iter().flatten();
+        let first = *it.next()?;
+        let (mut lo, mut hi) = (first, first);
+        for &x in it {
+            if x < lo {
+                lo = x;
+            }
+            if x > hi {
+                hi = x;
+            }
+        }
+        Some((lo, hi))
+    }
+    Ok(match col {
+        ColumnData::Long(v) => ColumnData::Long(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))]),
+        ColumnData::UnsignedLong(v) => {
+            ColumnData::UnsignedLong(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))])
+        }
+        ColumnData::Double(v) => ColumnData::Double(vec![mm(v).map(|(l, h)| h - l)]),
+        other => return Err(unsupported("spread", other.column_type())),
+    })
+}
+
+fn stddev(col: &ColumnData, mode: StddevMode) -> Result<Option<f64>, OpError> {
+    // Welford's online algorithm.
+    let mut n = 0f64;
+    let mut mean = 0f64;
+    let mut m2 = 0f64;
+    for_each_f64(col, "stddev", |x| {
+        n += 1.0;
+        let d = x - mean;
+        mean += d / n;
+        m2 += d * (x - mean);
+    })?;
+    let denom = match mode {
+        StddevMode::Sample => n - 1.0,
+        StddevMode::Population => n,
+    };
+    Ok((n > 0.0 && denom > 0.0).then(|| (m2 / denom).sqrt()))
+}
+
+fn check_q(q: f64) -> Result<(), OpError> {
+    if (0.0..=1.0).contains(&q) {
+        Ok(())
+    } else {
+        Err(OpError::new("quantile must be between 0 and 1"))
+    }
+}
+
+fn quantile(
+    col: &ColumnData,
+    q: f64,
+    method: QuantileMethod,
+    compression: f64,
+) -> Result<Option<f64>, OpError> {
+    check_q(q)?;
+    match method {
+        QuantileMethod::EstimateTdigest => {
+            let mut d = TDigest::new(compression);
+            for_each_f64(col, "quantile", |x| d.add(x))?;
+            Ok(d.quantile(q))
+        }
+        QuantileMethod::ExactMean | QuantileMethod::ExactSelector => {
+            let mut vals = Vec::with_capacity(col.len());
+            for_each_f64(col, "quantile", |x| vals.push(x))?;
+            if vals.is_empty() {
+                return Ok(None);
+            }
+            vals.sort_by(f64::total_cmp);
+            let n = vals.len();
+            let rank = q * (n - 1) as f64;
+            let lo = (rank.floor() as usize).min(n - 1);
+            let hi = (rank.ceil() as usize).min(n - 1);
+            let (a, b) = (vals[lo], vals[hi]);
+            if lo == hi {
+                return Ok(Some(a));
+            }
+            Ok(Some(a + (b - a) * (rank - lo as f64)))
+        }
+    }
+}
+
+/// `integral` without interpolation: the trapezoid sum over consecutive non-null points,
+/// divided by `unit`. Rows must be sorted by time.
+fn integral(col: &ColumnData, times: &[Option<i64>], unit: FluxDuration) -> Result<f64, OpError> {
+    let unit_ns = unit.signed_nanos();
+    if unit.months != 0 || unit_ns == 0 {
+        return Err(OpError::new(
+            "integral unit must be a non-zero, fixed duration",
+        ));
+    }
+    let mut prev: Option<(i64, f64)> = None;
+    let mut total = 0f64;
+    let mut step = |t: Option<i64>, v: Option<f64>| {
+        if let (Some(t), Some(v)) = (t, v) {
+            if let Some((pt, pv)) = prev {
+                total += (pv + v) / 2.0 * (t - pt) as f64 / unit_ns as f64;
+            }
+            prev = Some((t, v));
+        }
+    };
+    match col {
+        ColumnData::Long(v) => v
+            .iter()
+            .zip(times)
+            .for_each(|(v, t)| step(*t, v.map(|x| x as f64))),
+        ColumnData::UnsignedLong(v) => v
+            .iter()
+            .zip(times)
+            .for_each(|(v, t)| step(*t, v.map(|x| x as f64))),
+        ColumnData::Double(v) => v.iter().zip(times).for_each(|(v, t)| step(*t, *v)),
+        other => return Err(unsupported("integral", other.column_type())),
+    }
+    Ok(total)
+}
+
+/// Index of the row a selector picks, `None` when the column has no non-null value.
+pub(crate) fn select_row(
+    col: &ColumnData,
+    kind: &Aggregate,
+    name: &str,
+) -> Result<Option<usize>, OpError> {
+    fn first<T>(v: &[Option<T>]) -> Option<usize> {
+        v.iter().position(Option::is_some)
+    }
+    fn last<T>(v: &[Option<T>]) -> Option<usize> {
+        v.iter().rposition(Option::is_some)
+    }
+    /// First row holding the extreme value (`better(a, b)`: `a` strictly beats `b`).
+    fn ext<T: Copy>(v: &[Option<T>], better: impl Fn(T, T) -> bool) -> Option<usize> {
+        let mut best: Option<(usize, T)> = None;
+        for (i, x) in v.iter().enumerate() {
+            if let Some(x) = *x {
+                match best {
+                    Some((_, b)) if !better(x, b) => {}
+                    _ => best = Some((i, x)),
+                }
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+    Ok(match kind {
+        Aggregate::First => match col {
+            ColumnData::String(v) => first(v),
+            ColumnData::Long(v) => first(v),
+            ColumnData::UnsignedLong(v) => first(v),
+            ColumnData::Double(v) => first(v),
+            ColumnData::Boolean(v) => first(v),
+            ColumnData::DateTime(v) => first(v),
+        },
+        Aggregate::Last => match col {
+            ColumnData::String(v) => last(v),
+            ColumnData::Long(v) => last(v),
+            ColumnData::UnsignedLong(v) => last(v),
+            ColumnData::Double(v) => last(v),
+            ColumnData::Boolean(v) => last(v),
+            ColumnData::DateTime(v) => last(v),
+        },
+        Aggregate::Min => match col {
+            ColumnData::Long(v) => ext(v, |a, b| a < b),
+            ColumnData::UnsignedLong(v) => ext(v, |a, b| a < b),
+            ColumnData::Double(v) => ext(v, |a, b| a < b),
+            ColumnData::DateTime(v) => ext(v, |a, b| a < b),
+            ColumnData::String(v) => ext_str(v, |a, b| a < b),
+            ColumnData::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+        },
+        Aggregate::Max => match col {
+            ColumnData::Long(v) => ext(v, |a, b| a > b),
+            ColumnData::UnsignedLong(v) => ext(v, |a, b| a > b),
+            ColumnData::Double(v) => ext(v, |a, b| a > b),
+            ColumnData::DateTime(v) => ext(v, |a, b| a > b),
+            ColumnData::String(v) => ext_str(v, |a, b| a > b),
+            ColumnData::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+        },
+        Aggregate::Quantile { q, .. } => {
+            check_q(*q)?;
+            quantile_selector_row(col, *q, name)?
+        }
+        _ => None,
+    })
+}
+
+fn ext_str(v: &[Option<String>], better: impl Fn(&str, &str) -> bool) -> Option<usize> {
+    let mut best: Option<(usize, &str)> = None;
+    for (i, x) in v.iter().enumerate() {
+        if let Some(x) = x.as_deref() {
+            match best {
+                Some((_, b)) if !better(x, b) => {}
+                _ => best = Some((i, x)),
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// `exact_selector`: sorts the non-null rows by value (stable) and picks rank
+/// `ceil(q * n) - 1` (0 when that is negative).
+fn quantile_selector_row(col: &ColumnData, q: f64, name: &str) -> Result<Option<usize>, OpError> {
+    let mut rows: Vec<(f64, usize)> = Vec::with_capacity(col.len());
+    match col {
+        ColumnData::Long(v) => rows.extend(
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
+        ),
+        ColumnData::UnsignedLong(v) => rows.extend(
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
+        ),
+        ColumnData::Double(v) => {
+            rows.extend(v.iter().enumerate().filter_map(|(i, x)| x.map(|x| (x, i))))
+        }
+        other => return Err(unsupported(name, other.column_type())),
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = rows.len();
+    let idx = ((q * n as f64).ceil() as usize)
+        .saturating_sub(1)
+        .min(n - 1);
+    Ok(rows.get(idx).map(|r| r.1))
+}
