@@ -156,14 +156,95 @@ pub fn aggregate(
         return Err(OpError::missing_column(column));
     };
     if kind.is_selector() {
-        let row = select_row(col, kind, kind.name())?;
+        let row = select_row(Cells::of(col), kind, kind.name())?;
         let rows: Vec<usize> = row.into_iter().collect();
         return Ok(TableChunk {
             meta: table.meta.clone(),
             columns: table.columns.iter().map(|c| take(c, &rows)).collect(),
         });
     }
-    let data = match kind {
+    let times = match kind {
+        Aggregate::Integral { time_column, .. } => Some(super::time_column(table, time_column)?),
+        _ => None,
+    };
+    let data = compute(kind, Cells::of(col), times)?;
+    let meta = ColumnMeta::new(column, data.column_type(), false);
+    Ok(key_columns_plus(&table.meta, vec![(meta, data)], 1))
+}
+
+/// A borrowed run of cells of one column (a whole column or a window of it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cells<'a> {
+    String(&'a [Option<String>]),
+    Long(&'a [Option<i64>]),
+    UnsignedLong(&'a [Option<u64>]),
+    Double(&'a [Option<f64>]),
+    Boolean(&'a [Option<bool>]),
+    DateTime(&'a [Option<i64>]),
+}
+
+impl<'a> Cells<'a> {
+    /// All cells of `col`.
+    pub(crate) fn of(col: &'a ColumnData) -> Self {
+        match col {
+            ColumnData::String(v) => Cells::String(v),
+            ColumnData::Long(v) => Cells::Long(v),
+            ColumnData::UnsignedLong(v) => Cells::UnsignedLong(v),
+            ColumnData::Double(v) => Cells::Double(v),
+            ColumnData::Boolean(v) => Cells::Boolean(v),
+            ColumnData::DateTime(v) => Cells::DateTime(v),
+        }
+    }
+
+    /// Cells `range` of `col` (clamped to its length).
+    pub(crate) fn range(col: &'a ColumnData, range: std::ops::Range<usize>) -> Self {
+        fn r<T>(v: &[Option<T>], range: std::ops::Range<usize>) -> &[Option<T>] {
+            let end = range.end.min(v.len());
+            v.get(range.start.min(end)..end).unwrap_or(&[])
+        }
+        match col {
+            ColumnData::String(v) => Cells::String(r(v, range)),
+            ColumnData::Long(v) => Cells::Long(r(v, range)),
+            ColumnData::UnsignedLong(v) => Cells::UnsignedLong(r(v, range)),
+            ColumnData::Double(v) => Cells::Double(r(v, range)),
+            ColumnData::Boolean(v) => Cells::Boolean(r(v, range)),
+            ColumnData::DateTime(v) => Cells::DateTime(r(v, range)),
+        }
+    }
+
+    /// Number of cells.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Cells::String(v) => v.len(),
+            Cells::Long(v) => v.len(),
+            Cells::UnsignedLong(v) => v.len(),
+            Cells::Double(v) => v.len(),
+            Cells::Boolean(v) => v.len(),
+            Cells::DateTime(v) => v.len(),
+        }
+    }
+
+    /// The cells' type.
+    pub(crate) fn column_type(&self) -> ColumnType {
+        match self {
+            Cells::String(_) => ColumnType::String,
+            Cells::Long(_) => ColumnType::Long,
+            Cells::UnsignedLong(_) => ColumnType::UnsignedLong,
+            Cells::Double(_) => ColumnType::Double,
+            Cells::Boolean(_) => ColumnType::Boolean,
+            Cells::DateTime(_) => ColumnType::DateTime,
+        }
+    }
+}
+
+/// Computes a (non-selector) aggregate of `col` as a one-cell column. `times` must be given
+/// (aligned with `col`) for `integral`.
+pub(crate) fn compute(
+    kind: &Aggregate,
+    col: Cells<'_>,
+    times: Option<&[Option<i64>]>,
+) -> Result<ColumnData, OpError> {
+    Ok(match kind {
         Aggregate::Count => ColumnData::Long(vec![Some(count(col) as i64)]),
         Aggregate::Sum => sum(col)?,
         Aggregate::Mean => ColumnData::Double(vec![mean(col)?]),
@@ -174,16 +255,14 @@ pub fn aggregate(
             method,
             compression,
         } => ColumnData::Double(vec![quantile(col, *q, *method, *compression)?]),
-        Aggregate::Integral { unit, time_column } => {
-            let times = super::time_column(table, time_column)?;
+        Aggregate::Integral { unit, .. } => {
+            let times = times.unwrap_or(&[]);
             ColumnData::Double(vec![Some(integral(col, times, *unit)?)])
         }
         Aggregate::First | Aggregate::Last | Aggregate::Min | Aggregate::Max => {
             return Err(OpError::new("internal: selector reached aggregate path"))
         }
-    };
-    let meta = ColumnMeta::new(column, data.column_type(), false);
-    Ok(key_columns_plus(&table.meta, vec![(meta, data)], 1))
+    })
 }
 
 fn unsupported(name: &str, ty: ColumnType) -> OpError {
@@ -193,23 +272,23 @@ fn unsupported(name: &str, ty: ColumnType) -> OpError {
     ))
 }
 
-fn count(col: &ColumnData) -> usize {
+fn count(col: Cells<'_>) -> usize {
     fn c<T>(v: &[Option<T>]) -> usize {
         v.iter().filter(|x| x.is_some()).count()
     }
     match col {
-        ColumnData::String(v) => c(v),
-        ColumnData::Long(v) => c(v),
-        ColumnData::UnsignedLong(v) => c(v),
-        ColumnData::Double(v) => c(v),
-        ColumnData::Boolean(v) => c(v),
-        ColumnData::DateTime(v) => c(v),
+        Cells::String(v) => c(v),
+        Cells::Long(v) => c(v),
+        Cells::UnsignedLong(v) => c(v),
+        Cells::Double(v) => c(v),
+        Cells::Boolean(v) => c(v),
+        Cells::DateTime(v) => c(v),
     }
 }
 
-fn sum(col: &ColumnData) -> Result<ColumnData, OpError> {
+fn sum(col: Cells<'_>) -> Result<ColumnData, OpError> {
     Ok(match col {
-        ColumnData::Long(v) => {
+        Cells::Long(v) => {
             let mut any = false;
             let mut s = 0i64;
             for x in v.iter().flatten() {
@@ -218,7 +297,7 @@ fn sum(col: &ColumnData) -> Result<ColumnData, OpError> {
             }
             ColumnData::Long(vec![any.then_some(s)])
         }
-        ColumnData::UnsignedLong(v) => {
+        Cells::UnsignedLong(v) => {
             let mut any = false;
             let mut s = 0u64;
             for x in v.iter().flatten() {
@@ -227,7 +306,7 @@ fn sum(col: &ColumnData) -> Result<ColumnData, OpError> {
             }
             ColumnData::UnsignedLong(vec![any.then_some(s)])
         }
-        ColumnData::Double(v) => {
+        Cells::Double(v) => {
             let mut any = false;
             let mut s = 0f64;
             for x in v.iter().flatten() {
@@ -241,17 +320,17 @@ fn sum(col: &ColumnData) -> Result<ColumnData, OpError> {
 }
 
 /// Calls `f` with every non-null numeric value as f64; errors for non-numeric columns.
-fn for_each_f64(col: &ColumnData, name: &str, mut f: impl FnMut(f64)) -> Result<(), OpError> {
+fn for_each_f64(col: Cells<'_>, name: &str, mut f: impl FnMut(f64)) -> Result<(), OpError> {
     match col {
-        ColumnData::Long(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
-        ColumnData::UnsignedLong(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
-        ColumnData::Double(v) => v.iter().flatten().for_each(|x| f(*x)),
+        Cells::Long(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
+        Cells::UnsignedLong(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
+        Cells::Double(v) => v.iter().flatten().for_each(|x| f(*x)),
         other => return Err(unsupported(name, other.column_type())),
     }
     Ok(())
 }
 
-fn mean(col: &ColumnData) -> Result<Option<f64>, OpError> {
+fn mean(col: Cells<'_>) -> Result<Option<f64>, OpError> {
     let mut n = 0u64;
     let mut s = 0f64;
     for_each_f64(col, "mean", |x| {
@@ -261,7 +340,7 @@ fn mean(col: &ColumnData) -> Result<Option<f64>, OpError> {
     Ok((n > 0).then(|| s / n as f64))
 }
 
-fn spread(col: &ColumnData) -> Result<ColumnData, OpError> {
+fn spread(col: Cells<'_>) -> Result<ColumnData, OpError> {
     fn mm<T: Copy + PartialOrd>(v: &[Option<T>]) -> Option<(T, T)> {
         let mut it = v.iter().flatten();
         let first = *it.next()?;
@@ -277,16 +356,16 @@ fn spread(col: &ColumnData) -> Result<ColumnData, OpError> {
         Some((lo, hi))
     }
     Ok(match col {
-        ColumnData::Long(v) => ColumnData::Long(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))]),
-        ColumnData::UnsignedLong(v) => {
+        Cells::Long(v) => ColumnData::Long(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))]),
+        Cells::UnsignedLong(v) => {
             ColumnData::UnsignedLong(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))])
         }
-        ColumnData::Double(v) => ColumnData::Double(vec![mm(v).map(|(l, h)| h - l)]),
+        Cells::Double(v) => ColumnData::Double(vec![mm(v).map(|(l, h)| h - l)]),
         other => return Err(unsupported("spread", other.column_type())),
     })
 }
 
-fn stddev(col: &ColumnData, mode: StddevMode) -> Result<Option<f64>, OpError> {
+fn stddev(col: Cells<'_>, mode: StddevMode) -> Result<Option<f64>, OpError> {
     // Welford's online algorithm.
     let mut n = 0f64;
     let mut mean = 0f64;
@@ -313,7 +392,7 @@ fn check_q(q: f64) -> Result<(), OpError> {
 }
 
 fn quantile(
-    col: &ColumnData,
+    col: Cells<'_>,
     q: f64,
     method: QuantileMethod,
     compression: f64,
@@ -347,7 +426,7 @@ fn quantile(
 
 /// `integral` without interpolation: the trapezoid sum over consecutive non-null points,
 /// divided by `unit`. Rows must be sorted by time.
-fn integral(col: &ColumnData, times: &[Option<i64>], unit: FluxDuration) -> Result<f64, OpError> {
+fn integral(col: Cells<'_>, times: &[Option<i64>], unit: FluxDuration) -> Result<f64, OpError> {
     let unit_ns = unit.signed_nanos();
     if unit.months != 0 || unit_ns == 0 {
         return Err(OpError::new(
@@ -365,15 +444,15 @@ fn integral(col: &ColumnData, times: &[Option<i64>], unit: FluxDuration) -> Resu
         }
     };
     match col {
-        ColumnData::Long(v) => v
+        Cells::Long(v) => v
             .iter()
             .zip(times)
             .for_each(|(v, t)| step(*t, v.map(|x| x as f64))),
-        ColumnData::UnsignedLong(v) => v
+        Cells::UnsignedLong(v) => v
             .iter()
             .zip(times)
             .for_each(|(v, t)| step(*t, v.map(|x| x as f64))),
-        ColumnData::Double(v) => v.iter().zip(times).for_each(|(v, t)| step(*t, *v)),
+        Cells::Double(v) => v.iter().zip(times).for_each(|(v, t)| step(*t, *v)),
         other => return Err(unsupported("integral", other.column_type())),
     }
     Ok(total)
@@ -381,7 +460,7 @@ fn integral(col: &ColumnData, times: &[Option<i64>], unit: FluxDuration) -> Resu
 
 /// Index of the row a selector picks, `None` when the column has no non-null value.
 pub(crate) fn select_row(
-    col: &ColumnData,
+    col: Cells<'_>,
     kind: &Aggregate,
     name: &str,
 ) -> Result<Option<usize>, OpError> {
@@ -406,36 +485,36 @@ pub(crate) fn select_row(
     }
     Ok(match kind {
         Aggregate::First => match col {
-            ColumnData::String(v) => first(v),
-            ColumnData::Long(v) => first(v),
-            ColumnData::UnsignedLong(v) => first(v),
-            ColumnData::Double(v) => first(v),
-            ColumnData::Boolean(v) => first(v),
-            ColumnData::DateTime(v) => first(v),
+            Cells::String(v) => first(v),
+            Cells::Long(v) => first(v),
+            Cells::UnsignedLong(v) => first(v),
+            Cells::Double(v) => first(v),
+            Cells::Boolean(v) => first(v),
+            Cells::DateTime(v) => first(v),
         },
         Aggregate::Last => match col {
-            ColumnData::String(v) => last(v),
-            ColumnData::Long(v) => last(v),
-            ColumnData::UnsignedLong(v) => last(v),
-            ColumnData::Double(v) => last(v),
-            ColumnData::Boolean(v) => last(v),
-            ColumnData::DateTime(v) => last(v),
+            Cells::String(v) => last(v),
+            Cells::Long(v) => last(v),
+            Cells::UnsignedLong(v) => last(v),
+            Cells::Double(v) => last(v),
+            Cells::Boolean(v) => last(v),
+            Cells::DateTime(v) => last(v),
         },
         Aggregate::Min => match col {
-            ColumnData::Long(v) => ext(v, |a, b| a < b),
-            ColumnData::UnsignedLong(v) => ext(v, |a, b| a < b),
-            ColumnData::Double(v) => ext(v, |a, b| a < b),
-            ColumnData::DateTime(v) => ext(v, |a, b| a < b),
-            ColumnData::String(v) => ext_str(v, |a, b| a < b),
-            ColumnData::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+            Cells::Long(v) => ext(v, |a, b| a < b),
+            Cells::UnsignedLong(v) => ext(v, |a, b| a < b),
+            Cells::Double(v) => ext(v, |a, b| a < b),
+            Cells::DateTime(v) => ext(v, |a, b| a < b),
+            Cells::String(v) => ext_str(v, |a, b| a < b),
+            Cells::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
         },
         Aggregate::Max => match col {
-            ColumnData::Long(v) => ext(v, |a, b| a > b),
-            ColumnData::UnsignedLong(v) => ext(v, |a, b| a > b),
-            ColumnData::Double(v) => ext(v, |a, b| a > b),
-            ColumnData::DateTime(v) => ext(v, |a, b| a > b),
-            ColumnData::String(v) => ext_str(v, |a, b| a > b),
-            ColumnData::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+            Cells::Long(v) => ext(v, |a, b| a > b),
+            Cells::UnsignedLong(v) => ext(v, |a, b| a > b),
+            Cells::Double(v) => ext(v, |a, b| a > b),
+            Cells::DateTime(v) => ext(v, |a, b| a > b),
+            Cells::String(v) => ext_str(v, |a, b| a > b),
+            Cells::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
         },
         Aggregate::Quantile { q, .. } => {
             check_q(*q)?;
@@ -460,20 +539,20 @@ fn ext_str(v: &[Option<String>], better: impl Fn(&str, &str) -> bool) -> Option<
 
 /// `exact_selector`: sorts the non-null rows by value (stable) and picks rank
 /// `ceil(q * n) - 1` (0 when that is negative).
-fn quantile_selector_row(col: &ColumnData, q: f64, name: &str) -> Result<Option<usize>, OpError> {
+fn quantile_selector_row(col: Cells<'_>, q: f64, name: &str) -> Result<Option<usize>, OpError> {
     let mut rows: Vec<(f64, usize)> = Vec::with_capacity(col.len());
     match col {
-        ColumnData::Long(v) => rows.extend(
+        Cells::Long(v) => rows.extend(
             v.iter()
                 .enumerate()
                 .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
         ),
-        ColumnData::UnsignedLong(v) => rows.extend(
+        Cells::UnsignedLong(v) => rows.extend(
             v.iter()
                 .enumerate()
                 .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
         ),
-        ColumnData::Double(v) => {
+        Cells::Double(v) => {
             rows.extend(v.iter().enumerate().filter_map(|(i, x)| x.map(|x| (x, i))))
         }
         other => return Err(unsupported(name, other.column_type())),

@@ -25,7 +25,9 @@ use std::sync::Arc;
 
 use crate::query::table::{ColumnData, ColumnMeta, ColumnType, TableChunk, TableMeta, Value};
 
-use super::aggregate::{aggregate, Aggregate};
+#[cfg(test)]
+use super::aggregate::aggregate;
+use super::aggregate::{compute, select_row, Aggregate, Cells};
 use super::duration::{months_since_epoch, FluxDuration};
 use super::{column_index, extend_from, key_bytes, key_value, repeat_value, take, OpError};
 
@@ -294,35 +296,20 @@ pub fn window(tables: &[TableChunk], params: &WindowParams) -> Result<Vec<TableC
     Ok(merger.tables)
 }
 
-/// Windows one table into its per-window tables (ascending window order).
-fn window_one(
-    table: &TableChunk,
-    params: &WindowParams,
-    grid: &Grid,
-) -> Result<Vec<TableChunk>, OpError> {
-    let times = match table
-        .meta
-        .column_index(&params.time_column)
-        .and_then(|i| table.columns.get(i))
-    {
-        Some(ColumnData::DateTime(v)) => v,
-        _ => {
-            return Err(OpError::new(format!(
-                "missing time column \"{}\"",
-                params.time_column
-            )))
-        }
-    };
-    let bounds = params
-        .bounds
-        .unwrap_or_else(|| table_bounds(table, &params.start_column, &params.stop_column));
+/// The schema of a windowed table: input columns plus start/stop (forced into the key).
+struct WindowSchema {
+    cols: Vec<ColumnMeta>,
+    keys: Vec<Option<Value>>,
+    start_idx: usize,
+    stop_idx: usize,
+}
 
-    // Output schema: input columns, start/stop forced into the key (appended if missing).
+fn windowed_schema(table: &TableChunk, params: &WindowParams) -> WindowSchema {
     let mut cols = table.meta.columns.clone();
     let mut keys = table.meta.key_values.clone();
     let mut start_idx = None;
     let mut stop_idx = None;
-    for (i, c) in cols.iter_mut().enumerate() {
+    for (i, c) in cols.iter().enumerate() {
         if c.label == params.start_column {
             start_idx = Some(i);
         } else if c.label == params.stop_column {
@@ -353,9 +340,38 @@ fn window_one(
             c.group = true;
         }
     }
+    WindowSchema {
+        cols,
+        keys,
+        start_idx,
+        stop_idx,
+    }
+}
 
-    // Window slots: (start, stop) -> row indices.
-    let mut slots: Vec<((i64, i64), Vec<usize>)> = Vec::new();
+/// One window of one table: clipped bounds and the rows in it (ascending row order).
+type Slot = ((i64, i64), Vec<usize>);
+
+/// Assigns the rows of `table` to windows (see the module docs); ascending window order.
+fn assign_windows(
+    table: &TableChunk,
+    params: &WindowParams,
+    grid: &Grid,
+    bounds: Bounds,
+) -> Result<Vec<Slot>, OpError> {
+    let times = match table
+        .meta
+        .column_index(&params.time_column)
+        .and_then(|i| table.columns.get(i))
+    {
+        Some(ColumnData::DateTime(v)) => v,
+        _ => {
+            return Err(OpError::new(format!(
+                "missing time column \"{}\"",
+                params.time_column
+            )))
+        }
+    };
+    let mut slots: Vec<Slot> = Vec::new();
     let mut slot_of: HashMap<(i64, i64), usize> = HashMap::new();
     if params.create_empty && bounds != Bounds::ALL {
         let windows = if grid.inf {
@@ -372,7 +388,7 @@ fn window_one(
         }
     }
     let mut last: Option<((i64, i64), usize)> = None;
-    let mut add = |w: (i64, i64), row: usize, slots: &mut Vec<((i64, i64), Vec<usize>)>| {
+    let mut add = |w: (i64, i64), row: usize, slots: &mut Vec<Slot>| {
         let idx = match last {
             Some((lw, li)) if lw == w => li,
             _ => {
@@ -388,6 +404,7 @@ fn window_one(
             s.1.push(row);
         }
     };
+    let mut overflow: Vec<(i64, i64)> = Vec::new();
     for (row, t) in times.iter().enumerate() {
         let Some(t) = *t else { continue };
         if grid.inf {
@@ -396,7 +413,7 @@ fn window_one(
         }
         let mut pending: [(i64, i64); 4] = [(0, 0); 4];
         let mut n = 0usize;
-        let mut overflow: Vec<(i64, i64)> = Vec::new();
+        overflow.clear();
         grid.for_each_window(t, |s, e| {
             let w = (s.max(bounds.start), e.min(bounds.stop));
             if w.0 < w.1 {
@@ -417,7 +434,26 @@ fn window_one(
         }
     }
     slots.sort_by_key(|(w, _)| *w);
+    Ok(slots)
+}
 
+/// Windows one table into its per-window tables (ascending window order).
+fn window_one(
+    table: &TableChunk,
+    params: &WindowParams,
+    grid: &Grid,
+) -> Result<Vec<TableChunk>, OpError> {
+    let bounds = params
+        .bounds
+        .unwrap_or_else(|| table_bounds(table, &params.start_column, &params.stop_column));
+    let schema = windowed_schema(table, params);
+    let slots = assign_windows(table, params, grid, bounds)?;
+    let WindowSchema {
+        cols,
+        keys,
+        start_idx,
+        stop_idx,
+    } = schema;
     let mut out = Vec::with_capacity(slots.len());
     for ((s, e), rows) in slots {
         let mut k = keys.clone();
@@ -553,8 +589,247 @@ impl AggregateWindowParams {
 
 /// `aggregateWindow` with a built-in aggregate or selector. Output: one table per input
 /// table, same group key, one row per window (ascending), `timeDst` set from `timeSrc`.
-/// Equivalent to `window |> fn |> fill_empty (if createEmpty) |> duplicate |> unwindow`.
+///
+/// Same result as the Flux definition `window |> fn |> table.fill() (if createEmpty) |>
+/// duplicate(column: timeSrc, as: timeDst) |> window(every: inf, timeColumn: timeDst)`, but
+/// fused: windows are computed once per table, aggregates read the value column in place
+/// (a zero-copy slice when the window's rows are contiguous, i.e. input sorted by time and
+/// `period <= every`), and only one output row per window is materialized.
 pub fn aggregate_window(
+    tables: &[TableChunk],
+    params: &AggregateWindowParams,
+    kind: &Aggregate,
+) -> Result<Vec<TableChunk>, OpError> {
+    let mut wp = WindowParams::new(params.every);
+    wp.period = params.period;
+    wp.offset = params.offset;
+    wp.create_empty = params.create_empty;
+    wp.bounds = params.bounds;
+    let grid = Grid::new(&wp)?;
+    let mut merger = Merger::default();
+    for table in tables {
+        let bounds = params
+            .bounds
+            .unwrap_or_else(|| table_bounds(table, "_start", "_stop"));
+        let slots = assign_windows(table, &wp, &grid, bounds)?;
+        if slots.is_empty() {
+            continue;
+        }
+        let schema = windowed_schema(table, &wp);
+        let per_window = if kind.is_selector() {
+            select_per_window(table, &schema, &slots, params, kind)?
+        } else {
+            aggregate_per_window(table, &schema, &slots, params, kind)?
+        };
+        let dup = duplicate(&per_window, &params.time_src, &params.time_dst)?;
+        merger.push(finish_unwindow(dup, &params.time_dst, bounds)?)?;
+    }
+    Ok(merger.tables)
+}
+
+/// Row range covered by `rows` when they are contiguous and ascending.
+fn contiguous(rows: &[usize]) -> Option<std::ops::Range<usize>> {
+    match (rows.first(), rows.last()) {
+        (Some(&f), Some(&l)) if l >= f && l - f + 1 == rows.len() => Some(f..l + 1),
+        (None, None) => Some(0..0),
+        _ => None,
+    }
+}
+
+/// One aggregate row per window: the windowed key columns (minus `column`) with the window
+/// bounds in start/stop, then the aggregate (what `fn` outputs per window, concatenated).
+fn aggregate_per_window(
+    table: &TableChunk,
+    schema: &WindowSchema,
+    slots: &[Slot],
+    params: &AggregateWindowParams,
+    kind: &Aggregate,
+) -> Result<TableChunk, OpError> {
+    let idx = column_index(table, &params.column)?;
+    let Some(col) = table.columns.get(idx) else {
+        return Err(OpError::missing_column(&params.column));
+    };
+    let times = match kind {
+        Aggregate::Integral { time_column, .. } => Some(super::time_column(table, time_column)?),
+        _ => None,
+    };
+    let mut values: Option<ColumnData> = None;
+    for (_, rows) in slots {
+        let one = match contiguous(rows) {
+            Some(r) => compute(
+                kind,
+                Cells::range(col, r.clone()),
+                times.map(|t| t.get(r).unwrap_or(&[])),
+            )?,
+            None => {
+                let tmp = take(col, rows);
+                let tt: Option<Vec<Option<i64>>> =
+                    times.map(|t| rows.iter().map(|&r| t.get(r).copied().flatten()).collect());
+                compute(kind, Cells::of(&tmp), tt.as_deref())?
+            }
+        };
+        match values.as_mut() {
+            Some(v) => extend_from(v, &one, &[0]),
+            None => values = Some(one),
+        }
+    }
+    let values = values.unwrap_or_else(|| ColumnData::empty(ColumnType::Double));
+    let n = slots.len();
+    let mut cols = Vec::new();
+    let mut keys = Vec::new();
+    let mut data = Vec::new();
+    for (i, c) in schema.cols.iter().enumerate() {
+        if !c.group || c.label == params.column {
+            continue;
+        }
+        let d = if i == schema.start_idx {
+            ColumnData::DateTime(slots.iter().map(|((s, _), _)| Some(*s)).collect())
+        } else if i == schema.stop_idx {
+            ColumnData::DateTime(slots.iter().map(|((_, e), _)| Some(*e)).collect())
+        } else {
+            repeat_value(c.ty, schema.keys.get(i).and_then(Option::as_ref), n)
+        };
+        cols.push(c.clone());
+        keys.push(schema.keys.get(i).cloned().flatten());
+        data.push(d);
+    }
+    cols.push(ColumnMeta::new(
+        params.column.clone(),
+        values.column_type(),
+        false,
+    ));
+    keys.push(None);
+    data.push(values);
+    Ok(TableChunk {
+        meta: Arc::new(TableMeta::new(cols, keys)),
+        columns: data,
+    })
+}
+
+/// One selected row per window (all windowed columns), or a row of key values and nulls for
+/// an empty window when `createEmpty` (what `fn |> table.fill()` outputs, concatenated).
+fn select_per_window(
+    table: &TableChunk,
+    schema: &WindowSchema,
+    slots: &[Slot],
+    params: &AggregateWindowParams,
+    kind: &Aggregate,
+) -> Result<TableChunk, OpError> {
+    let idx = column_index(table, &params.column)?;
+    let Some(col) = table.columns.get(idx) else {
+        return Err(OpError::missing_column(&params.column));
+    };
+    // (window, selected input row or None for a filled empty window)
+    let mut picked: Vec<((i64, i64), Option<usize>)> = Vec::with_capacity(slots.len());
+    for (w, rows) in slots {
+        let sel = match contiguous(rows) {
+            Some(r) => {
+                let base = r.start;
+                select_row(Cells::range(col, r), kind, kind.name())?.map(|i| base + i)
+            }
+            None => {
+                let tmp = take(col, rows);
+                select_row(Cells::of(&tmp), kind, kind.name())?.and_then(|i| rows.get(i).copied())
+            }
+        };
+        match sel {
+            Some(r) => picked.push((*w, Some(r))),
+            None if params.create_empty => picked.push((*w, None)),
+            None => {}
+        }
+    }
+    let mut data = Vec::with_capacity(schema.cols.len());
+    for (i, c) in schema.cols.iter().enumerate() {
+        let d = if i == schema.start_idx {
+            ColumnData::DateTime(picked.iter().map(|((s, _), _)| Some(*s)).collect())
+        } else if i == schema.stop_idx {
+            ColumnData::DateTime(picked.iter().map(|((_, e), _)| Some(*e)).collect())
+        } else {
+            let fill = if c.group {
+                schema.keys.get(i).and_then(Option::as_ref)
+            } else {
+                None
+            };
+            let mut d = ColumnData::empty(c.ty);
+            match table.columns.get(i) {
+                Some(src) => {
+                    for (_, r) in &picked {
+                        match r {
+                            Some(r) => extend_from(&mut d, src, &[*r]),
+                            None => extend_from(&mut d, &repeat_value(c.ty, fill, 1), &[0]),
+                        }
+                    }
+                }
+                None => d = repeat_value(c.ty, None, picked.len()),
+            }
+            d
+        };
+        data.push(d);
+    }
+    Ok(TableChunk {
+        meta: Arc::new(TableMeta::new(schema.cols.clone(), schema.keys.clone())),
+        columns: data,
+    })
+}
+
+/// `window(every: inf, timeColumn)` on one table whose rows carry per-row window bounds:
+/// drops rows with a null time, sets `_start`/`_stop` (added if missing) to `bounds`, in the
+/// group key.
+fn finish_unwindow(
+    table: TableChunk,
+    time_column: &str,
+    bounds: Bounds,
+) -> Result<TableChunk, OpError> {
+    let times = match table
+        .meta
+        .column_index(time_column)
+        .and_then(|i| table.columns.get(i))
+    {
+        Some(ColumnData::DateTime(v)) => v,
+        _ => {
+            return Err(OpError::new(format!(
+                "missing time column \"{time_column}\""
+            )))
+        }
+    };
+    let keep: Vec<usize> = (0..times.len())
+        .filter(|&r| times.get(r).is_some_and(Option::is_some))
+        .collect();
+    let schema = windowed_schema(&table, &WindowParams::new(FluxDuration::INF));
+    let n = keep.len();
+    let all = n == table.rows();
+    let mut keys = schema.keys;
+    let mut data = Vec::with_capacity(schema.cols.len());
+    for (i, c) in schema.cols.iter().enumerate() {
+        if i == schema.start_idx || i == schema.stop_idx {
+            let v = if i == schema.start_idx {
+                bounds.start
+            } else {
+                bounds.stop
+            };
+            if let Some(k) = keys.get_mut(i) {
+                *k = Some(Value::DateTime(v));
+            }
+            data.push(ColumnData::DateTime(vec![Some(v); n]));
+        } else {
+            match table.columns.get(i) {
+                Some(src) if all => data.push(src.clone()),
+                Some(src) => data.push(take(src, &keep)),
+                None => data.push(repeat_value(c.ty, None, n)),
+            }
+        }
+    }
+    Ok(TableChunk {
+        meta: Arc::new(TableMeta::new(schema.cols, keys)),
+        columns: data,
+    })
+}
+
+/// The literal Flux definition of `aggregateWindow` (`window |> fn |> table.fill() |>
+/// duplicate |> window(every: inf)`), materializing every window: the reference the fused
+/// [`aggregate_window`] is tested against.
+#[cfg(test)]
+pub(crate) fn aggregate_window_composed(
     tables: &[TableChunk],
     params: &AggregateWindowParams,
     kind: &Aggregate,
