@@ -265,9 +265,9 @@ pub(crate) fn compute(
     })
 }
 
-fn unsupported(name: &str, ty: ColumnType) -> OpError {
+fn unsupported(ty: ColumnType) -> OpError {
     OpError::new(format!(
-        "unsupported input type for {name} aggregate: {}",
+        "unsupported aggregate column type {}",
         flux_type_name(ty)
     ))
 }
@@ -315,7 +315,7 @@ fn sum(col: Cells<'_>) -> Result<ColumnData, OpError> {
             }
             ColumnData::Double(vec![any.then_some(s)])
         }
-        other => return Err(unsupported("sum", other.column_type())),
+        other => return Err(unsupported(other.column_type())),
     })
 }
 
@@ -325,7 +325,7 @@ fn for_each_f64(col: Cells<'_>, name: &str, mut f: impl FnMut(f64)) -> Result<()
         Cells::Long(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
         Cells::UnsignedLong(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
         Cells::Double(v) => v.iter().flatten().for_each(|x| f(*x)),
-        other => return Err(unsupported(name, other.column_type())),
+        other => return Err(unsupported(other.column_type())),
     }
     Ok(())
 }
@@ -361,7 +361,7 @@ fn spread(col: Cells<'_>) -> Result<ColumnData, OpError> {
             ColumnData::UnsignedLong(vec![mm(v).map(|(l, h)| h.wrapping_sub(l))])
         }
         Cells::Double(v) => ColumnData::Double(vec![mm(v).map(|(l, h)| h - l)]),
-        other => return Err(unsupported("spread", other.column_type())),
+        other => return Err(unsupported(other.column_type())),
     })
 }
 
@@ -453,7 +453,7 @@ fn integral(col: Cells<'_>, times: &[Option<i64>], unit: FluxDuration) -> Result
             .zip(times)
             .for_each(|(v, t)| step(*t, v.map(|x| x as f64))),
         Cells::Double(v) => v.iter().zip(times).for_each(|(v, t)| step(*t, *v)),
-        other => return Err(unsupported("integral", other.column_type())),
+        other => return Err(unsupported(other.column_type())),
     }
     Ok(total)
 }
@@ -506,7 +506,7 @@ pub(crate) fn select_row(
             Cells::Double(v) => ext(v, |a, b| a < b),
             Cells::DateTime(v) => ext(v, |a, b| a < b),
             Cells::String(v) => ext_str(v, |a, b| a < b),
-            Cells::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+            Cells::Boolean(_) => return Err(unsupported(ColumnType::Boolean)),
         },
         Aggregate::Max => match col {
             Cells::Long(v) => ext(v, |a, b| a > b),
@@ -514,7 +514,7 @@ pub(crate) fn select_row(
             Cells::Double(v) => ext(v, |a, b| a > b),
             Cells::DateTime(v) => ext(v, |a, b| a > b),
             Cells::String(v) => ext_str(v, |a, b| a > b),
-            Cells::Boolean(_) => return Err(unsupported(name, ColumnType::Boolean)),
+            Cells::Boolean(_) => return Err(unsupported(ColumnType::Boolean)),
         },
         Aggregate::Quantile { q, .. } => {
             check_q(*q)?;
@@ -555,7 +555,7 @@ fn quantile_selector_row(col: Cells<'_>, q: f64, name: &str) -> Result<Option<us
         Cells::Double(v) => {
             rows.extend(v.iter().enumerate().filter_map(|(i, x)| x.map(|x| (x, i))))
         }
-        other => return Err(unsupported(name, other.column_type())),
+        other => return Err(unsupported(other.column_type())),
     }
     if rows.is_empty() {
         return Ok(None);

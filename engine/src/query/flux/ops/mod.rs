@@ -38,7 +38,8 @@ pub use duration::FluxDuration;
 pub use selector::{distinct, top_bottom, unique, TopBottomParams};
 pub use series::{
     cumulative_sum, derivative, difference, elapsed, exponential_moving_average, increase,
-    moving_average, time_shift, DerivativeParams, DifferenceParams, ElapsedParams,
+    moving_average, state_count, state_duration, time_shift, DerivativeParams, DifferenceParams,
+    ElapsedParams, StateParams,
 };
 pub use window::{
     aggregate_window, duplicate, fill_empty, unwindow, window, AggregateWindowParams, Bounds,

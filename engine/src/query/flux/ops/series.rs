@@ -1,5 +1,6 @@
 //! Row-wise series functions: `derivative`, `difference`, `cumulativeSum`, `elapsed`,
-//! `increase`, `movingAverage`, `exponentialMovingAverage`, `timeShift`.
+//! `increase`, `movingAverage`, `exponentialMovingAverage`, `timeShift`, `stateCount`,
+//! `stateDuration`.
 //!
 //! Invariants:
 //! - Rows are processed in table order; callers sort by time first where Flux expects it
@@ -520,4 +521,131 @@ pub fn time_shift(
     }
     out.meta = Arc::new(meta);
     Ok(out)
+}
+
+/// `stateCount(fn, column: "stateCount")` and `stateDuration(fn, column: "stateDuration",
+/// timeColumn: "_time", unit: 1s)`. The interpreter evaluates `fn` per row into `matches`
+/// (`None` = null, treated as not matching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateParams {
+    /// Output column (int), appended (or replaced).
+    pub column: String,
+    /// Time column (`stateDuration` only).
+    pub time_column: String,
+    /// Duration unit (`stateDuration` only).
+    pub unit: FluxDuration,
+}
+
+impl StateParams {
+    /// Defaults for `stateCount` (`duration = false`) or `stateDuration` (`true`).
+    pub fn new(duration: bool) -> Self {
+        StateParams {
+            column: if duration {
+                "stateDuration".into()
+            } else {
+                "stateCount".into()
+            },
+            time_column: "_time".into(),
+            unit: FluxDuration::from_nanos(1_000_000_000),
+        }
+    }
+}
+
+/// `stateCount`: per row, the number of consecutive matching rows ending here (1, 2, ...), or
+/// -1 for a row that does not match.
+pub fn state_count(
+    table: &TableChunk,
+    matches: &[Option<bool>],
+    p: &StateParams,
+) -> Result<TableChunk, OpError> {
+    check_len(table, matches)?;
+    let mut run = 0i64;
+    let out: Vec<Option<i64>> = matches
+        .iter()
+        .map(|m| {
+            if m.unwrap_or(false) {
+                run += 1;
+                Some(run)
+            } else {
+                run = 0;
+                Some(-1)
+            }
+        })
+        .collect();
+    Ok(with_column(table, &p.column, ColumnData::Long(out)))
+}
+
+/// `stateDuration`: per row, `(t - t_first) / unit` where `t_first` is the time of the first
+/// row of the current run of matching rows, or -1 for a row that does not match; a matching
+/// row with a null time gets null.
+pub fn state_duration(
+    table: &TableChunk,
+    matches: &[Option<bool>],
+    p: &StateParams,
+) -> Result<TableChunk, OpError> {
+    check_len(table, matches)?;
+    let times = time_column(table, &p.time_column)?;
+    let unit = p.unit.signed_nanos();
+    if p.unit.months != 0 || unit == 0 {
+        return Err(OpError::new(
+            "stateDuration unit must be a non-zero, fixed duration",
+        ));
+    }
+    let mut start: Option<i64> = None;
+    let out: Vec<Option<i64>> = matches
+        .iter()
+        .zip(times)
+        .map(|(m, t)| {
+            if m.unwrap_or(false) {
+                let t = (*t)?;
+                let s = *start.get_or_insert(t);
+                Some(t.wrapping_sub(s) / unit)
+            } else {
+                start = None;
+                Some(-1)
+            }
+        })
+        .collect();
+    Ok(with_column(table, &p.column, ColumnData::Long(out)))
+}
+
+fn check_len(table: &TableChunk, matches: &[Option<bool>]) -> Result<(), OpError> {
+    if matches.len() == table.rows() {
+        Ok(())
+    } else {
+        Err(OpError::new(format!(
+            "internal: {} predicate results for {} rows",
+            matches.len(),
+            table.rows()
+        )))
+    }
+}
+
+/// `table` with `data` as the non-key column `label` (replacing an existing one in place,
+/// else appended).
+fn with_column(table: &TableChunk, label: &str, data: ColumnData) -> TableChunk {
+    let mut cols = table.meta.columns.clone();
+    let mut keys = table.meta.key_values.clone();
+    let mut columns = table.columns.clone();
+    let meta = ColumnMeta::new(label, data.column_type(), false);
+    match table.meta.column_index(label) {
+        Some(i) => {
+            if let (Some(c), Some(k), Some(d)) =
+                (cols.get_mut(i), keys.get_mut(i), columns.get_mut(i))
+            {
+                *c = meta;
+                *k = None;
+                *d = data;
+            }
+        }
+        None => {
+            cols.push(meta);
+            keys.push(None);
+            columns.push(data);
+        }
+    }
+    TableChunk {
+        meta: Arc::new(TableMeta::new(cols, keys)),
+        columns,
+    }
 }

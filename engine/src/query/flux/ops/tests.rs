@@ -476,6 +476,138 @@ fn fused_aggregate_window_matches_flux_definition() {
     assert!(ok * 4 >= checked * 3, "{ok} of {checked} ran");
 }
 
+#[test]
+fn window_fixed_offset_location() {
+    let rows: Vec<Vec<Option<Value>>> = ["2021-01-01T15:00:00Z", "2021-01-01T17:00:00Z"]
+        .iter()
+        .enumerate()
+        .map(|(k, tm)| vec![t(tm), i(k as i64), s("f"), s("m"), s("h")])
+        .collect();
+    let input = range(
+        &[table(&TMFH, &rows)],
+        ts("2020-12-01T00:00:00Z"),
+        ts("2021-03-01T00:00:00Z"),
+    );
+    let mut p = WindowParams::new(dur("1d"));
+    p.location_offset = dur("8h");
+    let got = window(&input, &p).unwrap();
+    let bounds: Vec<(Option<Value>, Option<Value>)> = got
+        .iter()
+        .map(|t| (t.columns[0].get(0), t.columns[1].get(0)))
+        .collect();
+    assert_eq!(
+        bounds,
+        vec![
+            (t("2020-12-31T16:00:00Z"), t("2021-01-01T16:00:00Z")),
+            (t("2021-01-01T16:00:00Z"), t("2021-01-02T16:00:00Z")),
+        ]
+    );
+    // Calendar months in UTC-5: months start at 05:00Z on the 1st.
+    let mut p = WindowParams::new(dur("1mo"));
+    p.location_offset = dur("-5h");
+    let got = window(&input, &p).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].columns[0].get(0), t("2021-01-01T05:00:00Z"));
+    assert_eq!(got[0].columns[1].get(0), t("2021-02-01T05:00:00Z"));
+}
+
+#[test]
+fn state_count_and_duration() {
+    let rows: Vec<Vec<Option<Value>>> = (0..5)
+        .map(|k| {
+            vec![
+                t(&format!("2021-01-01T00:00:{:02}Z", k * 10)),
+                i(k),
+                s("f"),
+                s("m"),
+                s("h"),
+            ]
+        })
+        .collect();
+    let tb = table(&TMFH, &rows);
+    let m = [Some(true), Some(true), Some(false), Some(true), None];
+    let c = state_count(&tb, &m, &StateParams::new(false)).unwrap();
+    assert_eq!(
+        c.columns.last(),
+        Some(&ColumnData::Long(vec![
+            Some(1),
+            Some(2),
+            Some(-1),
+            Some(1),
+            Some(-1)
+        ]))
+    );
+    assert_eq!(c.meta.columns.last().unwrap().label, "stateCount");
+    let d = state_duration(&tb, &m, &StateParams::new(true)).unwrap();
+    assert_eq!(
+        d.columns.last(),
+        Some(&ColumnData::Long(vec![
+            Some(0),
+            Some(10),
+            Some(-1),
+            Some(0),
+            Some(-1)
+        ]))
+    );
+    assert!(state_count(&tb, &m[..2], &StateParams::new(false)).is_err());
+}
+
+#[test]
+fn moving_averages() {
+    let cols = [("_value", ColumnType::Double, false)];
+    let rows: Vec<Vec<Option<Value>>> = [Some(1.0), Some(2.0), None, Some(4.0), Some(6.0)]
+        .iter()
+        .map(|v| vec![v.map(Value::Double)])
+        .collect();
+    let tb = table(&cols, &rows);
+    let m = moving_average(&tb, 2).unwrap();
+    approx(&values(&m), &[Some(1.5), Some(2.0), Some(4.0), Some(5.0)]);
+    assert!(moving_average(&tb, 0).is_err());
+    let e = exponential_moving_average(&tb, 2).unwrap();
+    // a = 2/3: first = mean(1, 2) = 1.5; null carries; 4*2/3 + 1.5/3; 6*2/3 + that/3.
+    let third = 4.0 * 2.0 / 3.0 + 1.5 / 3.0;
+    approx(
+        &values(&e),
+        &[
+            Some(1.5),
+            Some(1.5),
+            Some(third),
+            Some(6.0 * 2.0 / 3.0 + third / 3.0),
+        ],
+    );
+}
+
+#[test]
+fn error_messages() {
+    let cols = [
+        ("_time", ColumnType::DateTime, false),
+        ("_value", ColumnType::String, false),
+    ];
+    let tb = table(&cols, &[vec![t("2021-01-01T00:00:00Z"), s("x")]]);
+    let e = aggregate(&tb, &Aggregate::Mean, "_value").unwrap_err();
+    assert_eq!(e.0, "unsupported aggregate column type string");
+    let e = aggregate(&tb, &Aggregate::Count, "_nope").unwrap_err();
+    assert_eq!(e.to_string(), "column \"_nope\" does not exist");
+    let e = difference(
+        &tb,
+        &DifferenceParams {
+            columns: vec!["_time".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.0,
+        "difference does not support time columns. try the elapsed function"
+    );
+    let mut p = WindowParams::new(dur("1mo"));
+    p.every.nanos = 5;
+    assert_eq!(
+        window(std::slice::from_ref(&tb), &p).unwrap_err().0,
+        "duration used as an interval cannot mix month and nanosecond units"
+    );
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------

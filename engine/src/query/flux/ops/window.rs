@@ -5,7 +5,9 @@
 //! starts at `zero + every * i` (calendar months are added with the day of month clamped) and
 //! stops at `start + period`; a negative period swaps start and stop. A row at time `t`
 //! belongs to every window with `start <= t < stop`, so `period < every` leaves gaps (rows in
-//! a gap are dropped) and `period > every` puts a row into several windows.
+//! a gap are dropped) and `period > every` puts a row into several windows. The grid is laid
+//! out in the wall-clock time of the window location (a fixed UTC offset; UTC by default) and
+//! converted back to UTC.
 //!
 //! Invariants:
 //! - Windows are clipped to the stream bounds (`WindowParams::bounds`, else the table's own
@@ -66,6 +68,9 @@ pub struct WindowParams {
     pub stop_column: String,
     /// Whether windows without rows produce empty tables (default false).
     pub create_empty: bool,
+    /// `location`: the fixed UTC offset of the time zone windows are aligned in (default
+    /// `0s`, UTC; `timezone.fixed(offset:)`). Named zones with DST rules are not supported.
+    pub location_offset: FluxDuration,
     /// The stream bounds (the query's `range`). `None`: each table's own `_start`/`_stop`
     /// values (first row / key value), or unbounded when it has none. `unwindow` and
     /// `every: inf` need the real bounds, because the table's columns hold window bounds.
@@ -83,6 +88,7 @@ impl WindowParams {
             start_column: "_start".into(),
             stop_column: "_stop".into(),
             create_empty: false,
+            location_offset: FluxDuration::ZERO,
             bounds: None,
         }
     }
@@ -94,6 +100,8 @@ struct Grid {
     every: FluxDuration,
     period: FluxDuration,
     zero: i64,
+    /// Fixed offset of the location from UTC (ns); windows are aligned in local time.
+    loc: i64,
     inf: bool,
 }
 
@@ -119,15 +127,27 @@ impl Grid {
                 "duration used as an interval cannot be negative",
             ));
         }
+        if p.location_offset.months != 0 {
+            return Err(OpError::new(
+                "location offset must be a fixed duration (no months)",
+            ));
+        }
         Ok(Grid {
             every,
             period,
             zero: p.offset.add_to(0),
+            loc: p.location_offset.signed_nanos(),
             inf: every.is_inf(),
         })
     }
 
+    /// Start of window `i` in UTC.
     fn start_of(&self, i: i64) -> i64 {
+        self.start_local(i).saturating_sub(self.loc)
+    }
+
+    /// Start of window `i` in local (wall-clock) time.
+    fn start_local(&self, i: i64) -> i64 {
         if self.every.months != 0 {
             super::duration::add_months(self.zero, self.every.months.saturating_mul(i))
         } else {
@@ -138,8 +158,9 @@ impl Grid {
 
     /// `(start, stop)` of window `i` (unclipped).
     fn bounds_of(&self, i: i64) -> (i64, i64) {
-        let s = self.start_of(i);
-        let e = self.period.add_to(s);
+        let sl = self.start_local(i);
+        let s = sl.saturating_sub(self.loc);
+        let e = self.period.add_to(sl).saturating_sub(self.loc);
         if self.period.is_negative() {
             (e, s)
         } else {
@@ -149,11 +170,12 @@ impl Grid {
 
     /// The largest `i` with `start_of(i) <= t`.
     fn latest_index(&self, t: i64) -> i64 {
+        let tl = t.saturating_add(self.loc);
         let mut i = if self.every.months != 0 {
             let zm = months_since_epoch(self.zero);
-            (months_since_epoch(t) - zm).div_euclid(self.every.months)
+            (months_since_epoch(tl) - zm).div_euclid(self.every.months)
         } else {
-            ((t as i128 - self.zero as i128).div_euclid(self.every.nanos as i128)) as i64
+            ((tl as i128 - self.zero as i128).div_euclid(self.every.nanos as i128)) as i64
         };
         // Calendar clamping can shift starts by days; settle exactly.
         while self.start_of(i.saturating_add(1)) <= t && i < i64::MAX {
@@ -567,6 +589,8 @@ pub struct AggregateWindowParams {
     pub time_dst: String,
     /// Whether empty windows produce a row (null value; `count` gives 0). Default true.
     pub create_empty: bool,
+    /// Fixed UTC offset of the window location (see [`WindowParams::location_offset`]).
+    pub location_offset: FluxDuration,
     /// Stream bounds; `None`: each table's `_start`/`_stop`.
     pub bounds: Option<Bounds>,
 }
@@ -582,6 +606,7 @@ impl AggregateWindowParams {
             time_src: "_stop".into(),
             time_dst: "_time".into(),
             create_empty: true,
+            location_offset: FluxDuration::ZERO,
             bounds: None,
         }
     }
@@ -604,6 +629,7 @@ pub fn aggregate_window(
     wp.period = params.period;
     wp.offset = params.offset;
     wp.create_empty = params.create_empty;
+    wp.location_offset = params.location_offset;
     wp.bounds = params.bounds;
     let grid = Grid::new(&wp)?;
     let mut merger = Merger::default();
@@ -838,6 +864,7 @@ pub(crate) fn aggregate_window_composed(
     wp.period = params.period;
     wp.offset = params.offset;
     wp.create_empty = params.create_empty;
+    wp.location_offset = params.location_offset;
     wp.bounds = params.bounds;
     let grid = Grid::new(&wp)?;
     let mut merger = Merger::default();
