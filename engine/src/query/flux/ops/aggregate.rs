@@ -156,7 +156,7 @@ pub fn aggregate(
         return Err(OpError::missing_column(column));
     };
     if kind.is_selector() {
-        let row = select_row(Cells::of(col), kind, kind.name())?;
+        let row = select_row(Cells::of(col), kind)?;
         let rows: Vec<usize> = row.into_iter().collect();
         return Ok(TableChunk {
             meta: table.meta.clone(),
@@ -320,7 +320,7 @@ fn sum(col: Cells<'_>) -> Result<ColumnData, OpError> {
 }
 
 /// Calls `f` with every non-null numeric value as f64; errors for non-numeric columns.
-fn for_each_f64(col: Cells<'_>, name: &str, mut f: impl FnMut(f64)) -> Result<(), OpError> {
+fn for_each_f64(col: Cells<'_>, mut f: impl FnMut(f64)) -> Result<(), OpError> {
     match col {
         Cells::Long(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
         Cells::UnsignedLong(v) => v.iter().flatten().for_each(|x| f(*x as f64)),
@@ -333,7 +333,7 @@ fn for_each_f64(col: Cells<'_>, name: &str, mut f: impl FnMut(f64)) -> Result<()
 fn mean(col: Cells<'_>) -> Result<Option<f64>, OpError> {
     let mut n = 0u64;
     let mut s = 0f64;
-    for_each_f64(col, "mean", |x| {
+    for_each_f64(col, |x| {
         n += 1;
         s += x;
     })?;
@@ -370,7 +370,7 @@ fn stddev(col: Cells<'_>, mode: StddevMode) -> Result<Option<f64>, OpError> {
     let mut n = 0f64;
     let mut mean = 0f64;
     let mut m2 = 0f64;
-    for_each_f64(col, "stddev", |x| {
+    for_each_f64(col, |x| {
         n += 1.0;
         let d = x - mean;
         mean += d / n;
@@ -401,12 +401,12 @@ fn quantile(
     match method {
         QuantileMethod::EstimateTdigest => {
             let mut d = TDigest::new(compression);
-            for_each_f64(col, "quantile", |x| d.add(x))?;
+            for_each_f64(col, |x| d.add(x))?;
             Ok(d.quantile(q))
         }
         QuantileMethod::ExactMean | QuantileMethod::ExactSelector => {
             let mut vals = Vec::with_capacity(col.len());
-            for_each_f64(col, "quantile", |x| vals.push(x))?;
+            for_each_f64(col, |x| vals.push(x))?;
             if vals.is_empty() {
                 return Ok(None);
             }
@@ -459,11 +459,7 @@ fn integral(col: Cells<'_>, times: &[Option<i64>], unit: FluxDuration) -> Result
 }
 
 /// Index of the row a selector picks, `None` when the column has no non-null value.
-pub(crate) fn select_row(
-    col: Cells<'_>,
-    kind: &Aggregate,
-    name: &str,
-) -> Result<Option<usize>, OpError> {
+pub(crate) fn select_row(col: Cells<'_>, kind: &Aggregate) -> Result<Option<usize>, OpError> {
     fn first<T>(v: &[Option<T>]) -> Option<usize> {
         v.iter().position(Option::is_some)
     }
@@ -518,7 +514,7 @@ pub(crate) fn select_row(
         },
         Aggregate::Quantile { q, .. } => {
             check_q(*q)?;
-            quantile_selector_row(col, *q, name)?
+            quantile_selector_row(col, *q)?
         }
         _ => None,
     })
@@ -539,7 +535,7 @@ fn ext_str(v: &[Option<String>], better: impl Fn(&str, &str) -> bool) -> Option<
 
 /// `exact_selector`: sorts the non-null rows by value (stable) and picks rank
 /// `ceil(q * n) - 1` (0 when that is negative).
-fn quantile_selector_row(col: Cells<'_>, q: f64, name: &str) -> Result<Option<usize>, OpError> {
+fn quantile_selector_row(col: Cells<'_>, q: f64) -> Result<Option<usize>, OpError> {
     let mut rows: Vec<(f64, usize)> = Vec::with_capacity(col.len());
     match col {
         Cells::Long(v) => rows.extend(

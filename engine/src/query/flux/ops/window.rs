@@ -751,11 +751,11 @@ fn select_per_window(
         let sel = match contiguous(rows) {
             Some(r) => {
                 let base = r.start;
-                select_row(Cells::range(col, r), kind, kind.name())?.map(|i| base + i)
+                select_row(Cells::range(col, r), kind)?.map(|i| base + i)
             }
             None => {
                 let tmp = take(col, rows);
-                select_row(Cells::of(&tmp), kind, kind.name())?.and_then(|i| rows.get(i).copied())
+                select_row(Cells::of(&tmp), kind)?.and_then(|i| rows.get(i).copied())
             }
         };
         match sel {
