@@ -9,7 +9,8 @@
 //! - Selectors (`first`, `last`, `min`, `max`, and `quantile`/`median` with `exact_selector`)
 //!   keep all columns and output the selected row, or zero rows when the column has no
 //!   non-null value.
-//! - Nulls in the aggregated column are skipped by every function.
+//! - Nulls in the aggregated column are skipped by every function except `count`, which
+//!   counts rows (null cells included).
 //! - `sum` and `spread` keep the input type (int/uint/float, integer sums wrap like Go);
 //!   `mean`, `stddev`, `median`/`quantile` (non-selector) and `integral` output float;
 //!   `count` outputs int and accepts every type.
@@ -272,18 +273,9 @@ fn unsupported(ty: ColumnType) -> OpError {
     ))
 }
 
+/// `count` counts rows, null cells included (Flux: "counts both null and non-null records").
 fn count(col: Cells<'_>) -> usize {
-    fn c<T>(v: &[Option<T>]) -> usize {
-        v.iter().filter(|x| x.is_some()).count()
-    }
-    match col {
-        Cells::String(v) => c(v),
-        Cells::Long(v) => c(v),
-        Cells::UnsignedLong(v) => c(v),
-        Cells::Double(v) => c(v),
-        Cells::Boolean(v) => c(v),
-        Cells::DateTime(v) => c(v),
-    }
+    col.len()
 }
 
 fn sum(col: Cells<'_>) -> Result<ColumnData, OpError> {

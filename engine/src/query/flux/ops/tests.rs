@@ -608,6 +608,194 @@ fn error_messages() {
     );
 }
 
+/// `aggregate_window_test.flux`'s `do_test(every: 10s, fn)`: sample data per `t0`,
+/// `range(00:00:00, 00:01:00)`, `aggregateWindow(every, fn, timeSrc: "_start")`,
+/// `drop(columns: ["_start", "_stop"])`.
+fn sample_do_test(kind: &Aggregate) -> Vec<TableChunk> {
+    let cols = [
+        ("_time", ColumnType::DateTime, false),
+        ("t0", ColumnType::String, true),
+        ("_value", ColumnType::Double, false),
+        ("_measurement", ColumnType::String, true),
+        ("_field", ColumnType::String, true),
+    ];
+    let tables: Vec<TableChunk> = ["a-0", "a-1", "a-2"]
+        .iter()
+        .map(|tag| {
+            let rows: Vec<Vec<Option<Value>>> =
+                [(0, 1.0), (5, 5.0), (15, 2.0), (30, 3.0), (45, 4.0)]
+                    .iter()
+                    .map(|(sec, v)| {
+                        vec![
+                            t(&format!("2019-11-25T00:00:{sec:02}Z")),
+                            s(tag),
+                            f(*v),
+                            s("m0"),
+                            s("f0"),
+                        ]
+                    })
+                    .collect();
+            table(&cols, &rows)
+        })
+        .collect();
+    let input = range(&tables, SAMPLE_BOUNDS.start, SAMPLE_BOUNDS.stop);
+    let mut p = AggregateWindowParams::new(dur("10s"));
+    p.time_src = "_start".into();
+    drop_cols(
+        &aggregate_window(&input, &p, kind).unwrap(),
+        &["_start", "_stop"],
+    )
+}
+
+const SAMPLE_BOUNDS: Bounds = Bounds {
+    start: 1_574_640_000_000_000_000,
+    stop: 1_574_640_060_000_000_000,
+};
+
+/// Second `aggregateWindow(every, fn, timeSrc: "_start")` on tables without `_start`/`_stop`
+/// (the stream bounds come from the `range`), then `drop(["_start", "_stop"])`.
+fn second_pass(tables: &[TableChunk], every: &str, kind: &Aggregate) -> Vec<TableChunk> {
+    let mut p = AggregateWindowParams::new(dur(every));
+    p.time_src = "_start".into();
+    p.bounds = Some(SAMPLE_BOUNDS);
+    drop_cols(
+        &aggregate_window(tables, &p, kind).unwrap(),
+        &["_start", "_stop"],
+    )
+}
+
+/// `group(columns: ["_measurement", "_field"])` over all tables (rows concatenated).
+fn group_measurement_field(tables: &[TableChunk]) -> Vec<TableChunk> {
+    let first = &tables[0];
+    let mut meta = first.meta.as_ref().clone();
+    for (c, k) in meta.columns.iter_mut().zip(meta.key_values.iter_mut()) {
+        if c.label == "t0" {
+            c.group = false;
+            *k = None;
+        }
+    }
+    let mut columns = first.columns.clone();
+    for t in &tables[1..] {
+        let all: Vec<usize> = (0..t.rows()).collect();
+        for (d, s) in columns.iter_mut().zip(&t.columns) {
+            super::extend_from(d, s, &all);
+        }
+    }
+    vec![TableChunk {
+        meta: Arc::new(meta),
+        columns,
+    }]
+}
+
+fn col_of(t: &TableChunk, label: &str) -> ColumnData {
+    t.columns[t.meta.column_index(label).unwrap()].clone()
+}
+
+#[test]
+fn aggregate_window_upstream_empty_and_null_windows() {
+    let fl = |v: &[Option<f64>]| ColumnData::Double(v.to_vec());
+    let per_table = [
+        (
+            Aggregate::Sum,
+            fl(&[Some(6.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Mean,
+            fl(&[Some(3.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Min,
+            fl(&[Some(1.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Max,
+            fl(&[Some(5.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Count,
+            ColumnData::Long([2, 1, 0, 1, 1, 0].iter().map(|x| Some(*x)).collect()),
+        ),
+    ];
+    let times: Vec<Option<i64>> = (0..6)
+        .map(|k| Some(SAMPLE_BOUNDS.start + k * 10_000_000_000))
+        .collect();
+    for (kind, want) in &per_table {
+        let got = sample_do_test(kind);
+        assert_eq!(got.len(), 3);
+        for t in &got {
+            assert_eq!(&col_of(t, "_value"), want, "{kind:?}");
+            assert_eq!(col_of(t, "_time"), ColumnData::DateTime(times.clone()));
+        }
+    }
+    // *_with_nulls: a second 1m pass over the 10s sums (two null rows per table).
+    let sums = sample_do_test(&Aggregate::Sum);
+    for (kind, want) in [
+        (Aggregate::Count, ColumnData::Long(vec![Some(6)])),
+        (Aggregate::Sum, fl(&[Some(15.0)])),
+        (Aggregate::Mean, fl(&[Some(3.75)])),
+        (Aggregate::Min, fl(&[Some(2.0)])),
+        (Aggregate::Max, fl(&[Some(6.0)])),
+    ] {
+        let got = second_pass(&sums, "1m", &kind);
+        assert_eq!(got.len(), 3);
+        for t in &got {
+            assert_eq!(col_of(t, "_value"), want, "{kind:?}");
+            assert_eq!(
+                col_of(t, "_time"),
+                ColumnData::DateTime(vec![Some(SAMPLE_BOUNDS.start)])
+            );
+        }
+    }
+    // *_null_windows: regroup the three tables into one (rows not sorted by time) and window
+    // again by 10s; windows holding only nulls give null (count: 3).
+    let grouped = group_measurement_field(&sums);
+    let six = |v: [Option<f64>; 6]| fl(&v);
+    for (kind, want) in [
+        (Aggregate::Count, ColumnData::Long(vec![Some(3); 6])),
+        (
+            Aggregate::Sum,
+            six([Some(18.0), Some(6.0), None, Some(9.0), Some(12.0), None]),
+        ),
+        (
+            Aggregate::Mean,
+            six([Some(6.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Min,
+            six([Some(6.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+        (
+            Aggregate::Max,
+            six([Some(6.0), Some(2.0), None, Some(3.0), Some(4.0), None]),
+        ),
+    ] {
+        let got = second_pass(&grouped, "10s", &kind);
+        assert_eq!(got.len(), 1);
+        assert_eq!(col_of(&got[0], "_value"), want, "{kind:?}");
+        assert_eq!(
+            col_of(&got[0], "_time"),
+            ColumnData::DateTime(times.clone())
+        );
+        if kind.is_selector() {
+            // The selected row keeps its t0; a filled empty window has a null t0.
+            let t0 = ColumnData::String(
+                [
+                    Some("a-0"),
+                    Some("a-0"),
+                    None,
+                    Some("a-0"),
+                    Some("a-0"),
+                    None,
+                ]
+                .iter()
+                .map(|x| x.map(String::from))
+                .collect(),
+            );
+            assert_eq!(col_of(&got[0], "t0"), t0);
+        }
+    }
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------
