@@ -796,6 +796,155 @@ fn aggregate_window_upstream_empty_and_null_windows() {
     }
 }
 
+#[test]
+fn window_membership_matches_brute_force() {
+    let sec = 1_000_000_000i64;
+    let bounds = Bounds {
+        start: 1_000 * sec + 300_000_000,
+        stop: 1_100 * sec,
+    };
+    // Unsorted times (LCG) spread over the bounds.
+    let mut x = 12345u64;
+    let times: Vec<i64> = (0..300)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            bounds.start + ((x >> 11) as i64 % (bounds.stop - bounds.start))
+        })
+        .collect();
+    let cols = [
+        ("_time", ColumnType::DateTime, false),
+        ("_value", ColumnType::Long, false),
+    ];
+    let rows: Vec<Vec<Option<Value>>> = times
+        .iter()
+        .enumerate()
+        .map(|(k, tm)| vec![Some(Value::DateTime(*tm)), i(k as i64)])
+        .collect();
+    let tb = table(&cols, &rows);
+    for (every, period, offset) in [
+        (7, 7, 0),
+        (7, 3, 0),
+        (7, 15, 0),
+        (7, 7, -2),
+        (7, 15, 5),
+        (10, 25, -13),
+        (3, 1, 1),
+        (7, -3, 0),
+        (5, -12, 2),
+    ] {
+        let mut p = WindowParams::new(FluxDuration::from_nanos(every * sec));
+        p.period = FluxDuration::from_nanos(period * sec);
+        p.offset = FluxDuration::from_nanos(offset * sec);
+        p.bounds = Some(bounds);
+        let got = window(std::slice::from_ref(&tb), &p).unwrap();
+        // Brute force: window k is [offset + k*every, +period), clipped to the bounds.
+        let mut want: Vec<((i64, i64), Vec<i64>)> = Vec::new();
+        for k in -50..500i64 {
+            let a = (offset + k * every) * sec;
+            let (s0, e0) = if period < 0 {
+                (a + period * sec, a)
+            } else {
+                (a, a + period * sec)
+            };
+            let w = (s0.max(bounds.start), e0.min(bounds.stop));
+            if w.0 >= w.1 {
+                continue;
+            }
+            let members: Vec<i64> = (0..times.len() as i64)
+                .filter(|&r| s0 <= times[r as usize] && times[r as usize] < e0)
+                .collect();
+            if !members.is_empty() {
+                want.push((w, members));
+            }
+        }
+        let got: Vec<((i64, i64), Vec<i64>)> = got
+            .iter()
+            .map(|t| {
+                let Some(Value::DateTime(s)) = t.meta.key_values[2].clone() else {
+                    panic!()
+                };
+                let Some(Value::DateTime(e)) = t.meta.key_values[3].clone() else {
+                    panic!()
+                };
+                let ColumnData::Long(v) = &t.columns[1] else {
+                    panic!()
+                };
+                ((s, e), v.iter().map(|x| x.unwrap()).collect())
+            })
+            .collect();
+        assert!(want.len() > 10);
+        assert_eq!(got, want, "every {every} period {period} offset {offset}");
+    }
+}
+
+/// Rough throughput check (run with `--ignored --nocapture`, ideally `--release`).
+#[test]
+#[ignore]
+fn perf_one_million_rows() {
+    let n = 1_000_000usize;
+    let start = ts("2021-01-01T00:00:00Z");
+    let sec = 1_000_000_000i64;
+    let meta = Arc::new(TableMeta::new(
+        vec![
+            crate::query::table::ColumnMeta::new("_start", ColumnType::DateTime, true),
+            crate::query::table::ColumnMeta::new("_stop", ColumnType::DateTime, true),
+            crate::query::table::ColumnMeta::new("_time", ColumnType::DateTime, false),
+            crate::query::table::ColumnMeta::new("_value", ColumnType::Double, false),
+            crate::query::table::ColumnMeta::new("host", ColumnType::String, true),
+        ],
+        vec![
+            Some(Value::DateTime(start)),
+            Some(Value::DateTime(start + n as i64 * sec)),
+            None,
+            None,
+            Some(Value::String("h".into())),
+        ],
+    ));
+    let tb = TableChunk {
+        meta,
+        columns: vec![
+            ColumnData::DateTime(vec![Some(start); n]),
+            ColumnData::DateTime(vec![Some(start + n as i64 * sec); n]),
+            ColumnData::DateTime((0..n as i64).map(|k| Some(start + k * sec)).collect()),
+            ColumnData::Double((0..n).map(|k| Some(k as f64)).collect()),
+            ColumnData::String(vec![Some("h".into()); n]),
+        ],
+    };
+    let tables = [tb];
+    for (every, kind) in [
+        ("1m", Aggregate::Mean),
+        ("1m", Aggregate::Max),
+        ("1mo", Aggregate::Count),
+        ("10s", Aggregate::median()),
+    ] {
+        let t0 = std::time::Instant::now();
+        let out =
+            aggregate_window(&tables, &AggregateWindowParams::new(dur(every)), &kind).unwrap();
+        eprintln!(
+            "aggregateWindow({every}, {}) over {n} rows: {:?} ({} rows out)",
+            kind.name(),
+            t0.elapsed(),
+            out[0].rows()
+        );
+    }
+    let t0 = std::time::Instant::now();
+    let w = window(&tables, &WindowParams::new(dur("1h"))).unwrap();
+    eprintln!(
+        "window(1h) over {n} rows: {:?} ({} tables)",
+        t0.elapsed(),
+        w.len()
+    );
+    let t0 = std::time::Instant::now();
+    let d = derivative(&tables[0], &DerivativeParams::default()).unwrap();
+    eprintln!(
+        "derivative over {n} rows: {:?} ({} rows)",
+        t0.elapsed(),
+        d.rows()
+    );
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------

@@ -427,17 +427,30 @@ fn assign_windows(
         }
     };
     let mut overflow: Vec<(i64, i64)> = Vec::new();
+    // With period == every each time is in exactly one window: remember the last unclipped
+    // window and reuse it while rows stay inside (sorted input hits this almost always).
+    let tiling = grid.period == grid.every;
+    let mut last_tile: Option<(i64, i64, (i64, i64))> = None;
     for (row, t) in times.iter().enumerate() {
         let Some(t) = *t else { continue };
         if grid.inf {
             add((bounds.start, bounds.stop), row, &mut slots);
             continue;
         }
+        if let Some((s, e, w)) = last_tile {
+            if s <= t && t < e {
+                add(w, row, &mut slots);
+                continue;
+            }
+        }
         let mut pending: [(i64, i64); 4] = [(0, 0); 4];
         let mut n = 0usize;
         overflow.clear();
         grid.for_each_window(t, |s, e| {
             let w = (s.max(bounds.start), e.min(bounds.stop));
+            if tiling && w.0 < w.1 {
+                last_tile = Some((s, e, w));
+            }
             if w.0 < w.1 {
                 if let Some(p) = pending.get_mut(n) {
                     *p = w;
