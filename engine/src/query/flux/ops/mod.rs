@@ -5,6 +5,22 @@
 //! takes a small parameter struct mirroring the Flux parameters and their defaults; the
 //! interpreter maps Flux calls onto them and adds source positions to [`OpError`]s.
 //!
+//! How the builtins map (per input table unless noted; `bounds` = the stream's `range`):
+//! - `count/sum/mean/spread/stddev/median/quantile/integral/first/last/min/max(column)` →
+//!   [`aggregate()`]`(table, &Aggregate::…, column)`.
+//! - `top/bottom(n, columns)` → [`top_bottom`]; `distinct(column)` → [`distinct`];
+//!   `unique(column)` → [`unique`].
+//! - `window(...)` → [`window()`]`(stream, &WindowParams)`; `window(every: inf)` →
+//!   [`unwindow`] (or `WindowParams { every: FluxDuration::INF, bounds: Some(..) }`).
+//! - `aggregateWindow(fn: <builtin>)` → [`aggregate_window`]`(stream, &AggregateWindowParams,
+//!   &Aggregate::…)`. With a user `fn`: [`window()`] (`create_empty` as given) → `fn` per table
+//!   → [`fill_empty`] per table if `createEmpty` → [`duplicate`]`(timeSrc, timeDst)` →
+//!   [`unwindow`]`(tables, timeDst, bounds)`.
+//! - `derivative`, `difference`, `cumulativeSum`, `increase`, `elapsed`, `movingAverage`,
+//!   `exponentialMovingAverage`, `timeShift` → the functions of [`series`]; `stateCount` /
+//!   `stateDuration` → [`state_count`] / [`state_duration`] with the predicate already
+//!   evaluated per row.
+//!
 //! Invariants (for every public function):
 //! - Input chunks are assumed to satisfy [`TableChunk::validate`]; output chunks always do.
 //! - No function panics on input-derived data: bad columns/types come back as [`OpError`] with
@@ -12,9 +28,14 @@
 //! - Group key values of an output table are consistent with its group-key column cells: each
 //!   group column holds its key value in every row.
 //! - Functions that regroup (`window`, `aggregate_window`, `unwindow`) take a stream
-//!   (`&[TableChunk]`) and return tables in order of first appearance; others map one table
-//!   to one table.
-//! - Hot loops work on the typed column vectors; nothing allocates or boxes a [`Value`] per row.
+//!   (`&[TableChunk]`) and return tables in order of first appearance (per input table,
+//!   ascending window order); tables that end up with equal group keys are merged. Others map
+//!   one table to one table.
+//! - Nothing requires input sorted by time except where Flux's result depends on row order
+//!   (`derivative`, `difference`, `elapsed`, `first`/`last`, moving averages, ...): rows are
+//!   used in table order, as Flux does.
+//! - Hot loops work on the typed column vectors; nothing allocates or boxes a [`Value`] per row
+//!   (string cells are the exception wherever rows are copied, since a cell owns its `String`).
 
 pub mod aggregate;
 pub mod duration;

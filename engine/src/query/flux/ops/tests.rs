@@ -945,6 +945,18 @@ fn perf_one_million_rows() {
     );
 }
 
+#[test]
+fn distinct_upstream() {
+    for (i, o) in [
+        (DISTINCT_NORMAL_IN, DISTINCT_NORMAL_OUT),
+        (DISTINCT_NULLS_IN, DISTINCT_NULLS_OUT),
+    ] {
+        let t = input(i, "2018-05-20T19:53:26Z", Some(NOW));
+        let got = each(&t, |t| distinct(t, "_value"));
+        check(&drop_cols(&got, &["_start", "_stop"]), o);
+    }
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------
@@ -2951,3 +2963,70 @@ fn diff_helper_detects_mismatches() {
     assert!(diff(&tables, &csv(COUNT_OUT)).is_err());
     assert!(diff(&got, &csv(COUNT_OUT)).is_ok());
 }
+
+const DISTINCT_NORMAL_IN: &str = r#"
+#datatype,string,long,dateTime:RFC3339,long,string,string,string,string
+#group,false,false,false,false,true,true,true,true
+#default,_result,,,,,,,
+,result,table,_time,_value,_field,_measurement,host,name
+,,0,2018-05-22T19:53:26Z,15204688,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:36Z,15204894,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:46Z,15205102,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:56Z,15205226,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:54:06Z,15205499,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:54:16Z,15205755,io_time,diskio,host.local,disk0
+,,1,2018-05-22T19:53:26Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:36Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:46Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:56Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:54:06Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:54:16Z,648,io_time,diskio,host.local,disk2
+"#;
+
+const DISTINCT_NORMAL_OUT: &str = r#"
+#datatype,string,long,string,string,string,string,long
+#group,false,false,true,true,true,true,false
+#default,0,,,,,,
+,result,table,_field,_measurement,host,name,_value
+,,0,io_time,diskio,host.local,disk0,15204688
+,,0,io_time,diskio,host.local,disk0,15204894
+,,0,io_time,diskio,host.local,disk0,15205102
+,,0,io_time,diskio,host.local,disk0,15205226
+,,0,io_time,diskio,host.local,disk0,15205499
+,,0,io_time,diskio,host.local,disk0,15205755
+,,1,io_time,diskio,host.local,disk2,648
+"#;
+
+const DISTINCT_NULLS_IN: &str = r#"
+#datatype,string,long,dateTime:RFC3339,long,string,string,string,string
+#group,false,false,false,false,true,true,true,true
+#default,_result,,,,,,,
+,result,table,_time,_value,_field,_measurement,host,name
+,,0,2018-05-22T19:53:26Z,15204688,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:36Z,15204894,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:46Z,,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:53:56Z,15205226,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:54:06Z,15205499,io_time,diskio,host.local,disk0
+,,0,2018-05-22T19:54:16Z,15205755,io_time,diskio,host.local,disk0
+,,1,2018-05-22T19:53:26Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:36Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:46Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:53:56Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:54:06Z,648,io_time,diskio,host.local,disk2
+,,1,2018-05-22T19:54:16Z,,io_time,diskio,host.local,disk2
+"#;
+
+const DISTINCT_NULLS_OUT: &str = r#"
+#datatype,string,long,string,string,string,string,long
+#group,false,false,true,true,true,true,false
+#default,0,,,,,,
+,result,table,_field,_measurement,host,name,_value
+,,0,io_time,diskio,host.local,disk0,15204688
+,,0,io_time,diskio,host.local,disk0,15204894
+,,0,io_time,diskio,host.local,disk0,
+,,0,io_time,diskio,host.local,disk0,15205226
+,,0,io_time,diskio,host.local,disk0,15205499
+,,0,io_time,diskio,host.local,disk0,15205755
+,,1,io_time,diskio,host.local,disk2,648
+,,1,io_time,diskio,host.local,disk2,
+"#;
