@@ -405,7 +405,8 @@ pub fn elapsed(table: &TableChunk, p: &ElapsedParams) -> Result<TableChunk, OpEr
 }
 
 /// `movingAverage(n)` on `_value`: from row `n - 1` on, the mean of the non-null values among
-/// the last `n` rows (null when all are null), as float.
+/// the last `n` rows (null when all are null), as float. A table with fewer than `n` rows
+/// gives one row: its last row, with the mean of all its values.
 pub fn moving_average(table: &TableChunk, n: i64) -> Result<TableChunk, OpError> {
     if n <= 0 {
         return Err(OpError::new(
@@ -421,6 +422,19 @@ pub fn moving_average(table: &TableChunk, n: i64) -> Result<TableChunk, OpError>
     let mut vals = Vec::with_capacity(len);
     for r in 0..len {
         vals.push(f64_at(col, r)?);
+    }
+    if len > 0 && len < n {
+        // Fewer rows than the period: one row (the last) with the mean of all values.
+        let (sum, cnt) = vals
+            .iter()
+            .flatten()
+            .fold((0f64, 0usize), |(s, c), v| (s + v, c + 1));
+        let out = vec![(cnt > 0).then(|| sum / cnt as f64)];
+        return Ok(rebuild(
+            table,
+            &[len - 1],
+            vec![(idx, ColumnData::Double(out))],
+        ));
     }
     let mut out = Vec::with_capacity(len.saturating_sub(n - 1));
     let mut rows = Vec::with_capacity(out.capacity());

@@ -563,6 +563,9 @@ fn moving_averages() {
     let m = moving_average(&tb, 2).unwrap();
     approx(&values(&m), &[Some(1.5), Some(2.0), Some(4.0), Some(5.0)]);
     assert!(moving_average(&tb, 0).is_err());
+    // Fewer rows than n: one row, the mean of all non-null values.
+    let m = moving_average(&tb, 9).unwrap();
+    approx(&values(&m), &[Some(13.0 / 4.0)]);
     let e = exponential_moving_average(&tb, 2).unwrap();
     // a = 2/3: first = mean(1, 2) = 1.5; null carries; 4*2/3 + 1.5/3; 6*2/3 + that/3.
     let third = 4.0 * 2.0 / 3.0 + 1.5 / 3.0;
