@@ -1326,6 +1326,20 @@ fn empty_table_aggregates_and_errors() {
         &WindowParams::new(FluxDuration::ZERO)
     )
     .is_err());
+    let no_bounds = table(
+        &[
+            ("_time", ColumnType::DateTime, false),
+            ("_value", ColumnType::Long, false),
+        ],
+        &[vec![t("2021-01-01T00:00:00Z"), i(1)]],
+    );
+    let e = aggregate_window(
+        &[no_bounds],
+        &AggregateWindowParams::new(dur("1m")),
+        &Aggregate::Count,
+    )
+    .unwrap_err();
+    assert!(e.0.contains("range()"), "{e}");
     let mut bad = WindowParams::new(dur("1s"));
     bad.time_column = "nope".into();
     assert!(window(&[with_key], &bad).is_err());

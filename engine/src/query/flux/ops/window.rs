@@ -604,7 +604,8 @@ pub struct AggregateWindowParams {
     pub create_empty: bool,
     /// Fixed UTC offset of the window location (see [`WindowParams::location_offset`]).
     pub location_offset: FluxDuration,
-    /// Stream bounds; `None`: each table's `_start`/`_stop`.
+    /// Stream bounds; `None`: each table's `_start`/`_stop` (an error when a table has
+    /// neither, like Flux without `range()`).
     pub bounds: Option<Bounds>,
 }
 
@@ -650,6 +651,11 @@ pub fn aggregate_window(
         let bounds = params
             .bounds
             .unwrap_or_else(|| table_bounds(table, "_start", "_stop"));
+        if bounds.start == i64::MIN || bounds.stop == i64::MAX {
+            return Err(OpError::new(
+                "aggregateWindow requires _start and _stop columns; use range() to assign them",
+            ));
+        }
         let slots = assign_windows(table, &wp, &grid, bounds)?;
         if slots.is_empty() {
             continue;
