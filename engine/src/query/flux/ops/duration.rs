@@ -154,7 +154,11 @@ pub(crate) fn add_months(t: i64, months: i64) -> i64 {
     let days = t.div_euclid(NANOS_PER_DAY);
     let tod = t.rem_euclid(NANOS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let total = (y * 12 + (m - 1)).saturating_add(months);
+    // Clamp to years ±1e6 (far beyond the i64-nanosecond range) so the civil-date arithmetic
+    // cannot overflow; the final conversion saturates.
+    let total = (y * 12 + (m - 1))
+        .saturating_add(months)
+        .clamp(-12_000_000, 12_000_000);
     let ny = total.div_euclid(12);
     let nm = total.rem_euclid(12) + 1;
     let nd = d.min(days_in_month(ny, nm));

@@ -603,6 +603,43 @@ fn error_messages() {
         e.0,
         "difference does not support time columns. try the elapsed function"
     );
+    // Pathological grids error out (or saturate) instead of hanging or overflowing.
+    let rows: Vec<Vec<Option<Value>>> = vec![vec![
+        t("2021-01-01T00:00:00Z"),
+        i(1),
+        s("f"),
+        s("m"),
+        s("h"),
+    ]];
+    let one = range(
+        &[table(&TMFH, &rows)],
+        ts("2020-01-01T00:00:00Z"),
+        ts("2022-01-01T00:00:00Z"),
+    );
+    let mut p = WindowParams::new(dur("1ns"));
+    p.period = dur("1y");
+    assert!(window(&one, &p).is_err());
+    for (every, offset) in [
+        (
+            FluxDuration::from_months(i64::MAX),
+            FluxDuration::from_months(-5),
+        ),
+        (
+            FluxDuration::from_nanos(i64::MAX - 1),
+            FluxDuration::from_nanos(7),
+        ),
+        (
+            FluxDuration::from_months(7),
+            FluxDuration::from_months(i64::MIN + 1),
+        ),
+    ] {
+        let mut p = WindowParams::new(every);
+        p.offset = offset;
+        // Saturated grids may be rejected ("too many windows"); they must not panic or hang.
+        if let Ok(got) = window(&one, &p) {
+            assert_eq!(got.iter().map(TableChunk::rows).sum::<usize>(), 1);
+        }
+    }
     let mut p = WindowParams::new(dur("1mo"));
     p.every.nanos = 5;
     assert_eq!(

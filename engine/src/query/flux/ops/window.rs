@@ -33,6 +33,11 @@ use super::aggregate::{compute, select_row, Aggregate, Cells};
 use super::duration::{months_since_epoch, FluxDuration};
 use super::{column_index, extend_from, key_bytes, key_value, repeat_value, take, OpError};
 
+/// Most windows `createEmpty` may generate for one table.
+const MAX_WINDOWS: usize = 10_000_000;
+/// Most windows one row may fall into.
+const MAX_WINDOWS_PER_ROW: usize = 100_000;
+
 /// A half-open time range `[start, stop)` in nanoseconds since the epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Bounds {
@@ -177,24 +182,34 @@ impl Grid {
         } else {
             ((tl as i128 - self.zero as i128).div_euclid(self.every.nanos as i128)) as i64
         };
-        // Calendar clamping can shift starts by days; settle exactly.
-        while self.start_of(i.saturating_add(1)) <= t && i < i64::MAX {
+        // Calendar clamping can shift starts by days; settle exactly (the estimate is off by
+        // at most a step or two; the cap only guards saturated extremes).
+        let mut steps = 0;
+        while steps < 64 && i < i64::MAX && self.start_of(i + 1) <= t {
             i += 1;
+            steps += 1;
         }
-        while self.start_of(i) > t && i > i64::MIN {
+        while steps < 128 && i > i64::MIN && self.start_of(i) > t {
             i -= 1;
+            steps += 1;
         }
         i
     }
 
-    /// Calls `f(start, stop)` for every window containing `t`, latest first.
-    fn for_each_window(&self, t: i64, mut f: impl FnMut(i64, i64)) {
+    /// Calls `f(start, stop)` for every window containing `t`, latest first. Errors when a
+    /// row would fall into more than [`MAX_WINDOWS_PER_ROW`] windows (`period` ≫ `every`).
+    fn for_each_window(&self, t: i64, mut f: impl FnMut(i64, i64)) -> Result<(), OpError> {
         let last = self.latest_index(t);
-        if self.period.is_negative() {
-            // Window i is [start_i + period, start_i): contains t iff start_i > t.
-            let mut i = last.saturating_add(1);
-            loop {
-                let (s, e) = self.bounds_of(i);
+        let mut steps = 0usize;
+        let mut i = if self.period.is_negative() {
+            last.saturating_add(1)
+        } else {
+            last
+        };
+        loop {
+            let (s, e) = self.bounds_of(i);
+            if self.period.is_negative() {
+                // Window i is [start_i + period, start_i): contains t iff start_i > t.
                 if s > t || i == i64::MAX {
                     break;
                 }
@@ -202,11 +217,7 @@ impl Grid {
                     f(s, e);
                 }
                 i += 1;
-            }
-        } else {
-            let mut i = last;
-            loop {
-                let (s, e) = self.bounds_of(i);
+            } else {
                 if e <= t || i == i64::MIN {
                     break;
                 }
@@ -215,22 +226,33 @@ impl Grid {
                 }
                 i -= 1;
             }
+            steps += 1;
+            if steps > MAX_WINDOWS_PER_ROW {
+                return Err(OpError::new(
+                    "window: a row falls into too many windows (period much larger than every)",
+                ));
+            }
         }
+        Ok(())
     }
 
     /// All windows overlapping `b`, ascending, unclipped.
     fn overlapping(&self, b: Bounds) -> Result<Vec<(i64, i64)>, OpError> {
-        const MAX_WINDOWS: usize = 10_000_000;
         let mut out = Vec::new();
         if b.start >= b.stop {
             return Ok(out);
         }
         let mut i = self.latest_index(b.start);
         // Step back over earlier windows that still reach into the bounds.
+        let mut steps = 0usize;
         loop {
             let (_, e) = self.bounds_of(i.saturating_sub(1));
             if e > b.start && i > i64::MIN + 1 {
                 i -= 1;
+                steps += 1;
+                if steps > MAX_WINDOWS {
+                    return Err(OpError::new("window: too many windows within the bounds"));
+                }
             } else {
                 break;
             }
@@ -459,7 +481,7 @@ fn assign_windows(
                     overflow.push(w);
                 }
             }
-        });
+        })?;
         // Windows were produced latest first; insert earliest first.
         for w in overflow.iter().rev() {
             add(*w, row, &mut slots);
