@@ -102,10 +102,30 @@ impl Default for DerivativeParams {
     }
 }
 
-/// `derivative()`: per row, `(v - v_prev) / ((t - t_prev) / unit)` as float. The first row
-/// (and rows with a null time or a time not after the previous row's) are dropped.
+/// `derivative()`: per row, `(v - v_prev) / ((t - t_prev) / unit)` as float. The first row and
+/// rows repeating the previous row's time are dropped; a null or decreasing time is an error
+/// (input must be sorted by time). A null value gives null and does not become `v_prev`.
 pub fn derivative(table: &TableChunk, p: &DerivativeParams) -> Result<TableChunk, OpError> {
-    let times = time_column(table, &p.time_column)?;
+    let times = match table
+        .meta
+        .column_index(&p.time_column)
+        .and_then(|i| table.columns.get(i))
+    {
+        Some(ColumnData::DateTime(v)) => v,
+        Some(other) => {
+            return Err(OpError::new(format!(
+                "time column \"{}\" is type {} and not time",
+                p.time_column,
+                flux_type_name(other.column_type())
+            )))
+        }
+        None => {
+            return Err(OpError::new(format!(
+                "no column \"{}\" exists",
+                p.time_column
+            )))
+        }
+    };
     if p.unit.months != 0 || p.unit.nanos == 0 {
         return Err(OpError::new(
             "derivative unit must be a non-zero, fixed duration",
@@ -132,10 +152,18 @@ pub fn derivative(table: &TableChunk, p: &DerivativeParams) -> Result<TableChunk
     let mut prevs: Vec<Option<(i64, f64)>> = vec![None; cols.len()];
     let mut prev_t: Option<i64> = None;
     for (row, t) in times.iter().enumerate() {
-        let Some(t) = *t else { continue };
+        let Some(t) = *t else {
+            return Err(OpError::new("derivative found null time in time column"));
+        };
         let first = match prev_t {
             None => true,
-            Some(pt) if t <= pt => continue,
+            Some(pt) if t < pt => {
+                return Err(OpError::new(
+                    "derivative found out-of-order times in time column",
+                ))
+            }
+            // Only the first row of a run of equal times is used.
+            Some(pt) if t == pt => continue,
             Some(_) => false,
         };
         prev_t = Some(t);

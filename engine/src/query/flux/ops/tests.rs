@@ -1299,6 +1299,21 @@ fn derivative_upstream_cases() {
         &values(&d),
         &[Some(0.336), Some(-0.276), Some(-0.228), Some(-0.012)],
     );
+    // Unsorted times and null times are errors, as in Flux.
+    rows.swap(0, 2);
+    let e = derivative(&table(&cols, &rows), &DerivativeParams::default()).unwrap_err();
+    assert_eq!(e.0, "derivative found out-of-order times in time column");
+    rows[0][0] = None;
+    let e = derivative(&table(&cols, &rows), &DerivativeParams::default()).unwrap_err();
+    assert_eq!(e.0, "derivative found null time in time column");
+    let p = DerivativeParams {
+        time_column: "nope".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        derivative(&input[0], &p).unwrap_err().0,
+        "no column \"nope\" exists"
+    );
 }
 
 #[test]
