@@ -5,7 +5,7 @@
 //! - Aggregates output the group-key columns (in input column order) followed by the
 //!   aggregated column (same label, not in the key); all other columns are dropped. The output
 //!   always has exactly one row: the aggregate of no non-null values is null, except `count`
-//!   (0).
+//!   (0); `stddev(mode: "sample")` of a single value is NaN, as in Flux.
 //! - Selectors (`first`, `last`, `min`, `max`, and `quantile`/`median` with `exact_selector`)
 //!   keep all columns and output the selected row, or zero rows when the column has no
 //!   non-null value.
@@ -372,7 +372,14 @@ fn stddev(col: Cells<'_>, mode: StddevMode) -> Result<Option<f64>, OpError> {
         StddevMode::Sample => n - 1.0,
         StddevMode::Population => n,
     };
-    Ok((n > 0.0 && denom > 0.0).then(|| (m2 / denom).sqrt()))
+    // Null without values; NaN for a single value in sample mode (Flux's behaviour).
+    Ok((n > 0.0).then(|| {
+        if denom < 1.0 {
+            f64::NAN
+        } else {
+            (m2 / denom).sqrt()
+        }
+    }))
 }
 
 fn check_q(q: f64) -> Result<(), OpError> {

@@ -1424,6 +1424,17 @@ fn quantile_methods() {
         q(0.5, QuantileMethod::EstimateTdigest),
         Some(Value::Double(2.5))
     );
+    // stddev: null for no values, NaN for one value in sample mode.
+    let one = table(&cols, &[vec![f(1.0)]]);
+    let sd = |t: &TableChunk, m| {
+        aggregate(t, &Aggregate::Stddev(m), "_value")
+            .unwrap()
+            .columns[0]
+            .get(0)
+    };
+    assert!(matches!(sd(&one, StddevMode::Sample), Some(Value::Double(x)) if x.is_nan()));
+    assert_eq!(sd(&one, StddevMode::Population), Some(Value::Double(0.0)));
+    assert_eq!(sd(&table(&cols, &[]), StddevMode::Sample), None);
 }
 
 const AGGREGATE_EMPTY_WINDOW_COUNT_IN: &str = r#"
