@@ -8,7 +8,8 @@
 //!   (0); `stddev(mode: "sample")` of a single value is NaN, as in Flux.
 //! - Selectors (`first`, `last`, `min`, `max`, and `quantile`/`median` with `exact_selector`)
 //!   keep all columns and output the selected row, or zero rows when the column has no
-//!   non-null value.
+//!   non-null value (`exact_selector`: a row of key values and nulls instead).
+//! - `quantile`/`median` with `estimate_tdigest` or `exact_mean` accept float columns only.
 //! - Nulls in the aggregated column are skipped by every function except `count`, which
 //!   counts rows (null cells included).
 //! - `sum` and `spread` keep the input type (int/uint/float, integer sums wrap like Go);
@@ -128,6 +129,18 @@ impl Aggregate {
         )
     }
 
+    /// Whether this selector outputs a (null) row even when nothing can be selected
+    /// (`quantile`/`median` with `exact_selector`).
+    pub fn always_selects(&self) -> bool {
+        matches!(
+            self,
+            Aggregate::Quantile {
+                method: QuantileMethod::ExactSelector,
+                ..
+            }
+        )
+    }
+
     /// Flux's function name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -159,9 +172,15 @@ pub fn aggregate(
     if kind.is_selector() {
         let row = select_row(Cells::of(col), kind)?;
         let rows: Vec<usize> = row.into_iter().collect();
-        return Ok(TableChunk {
+        let out = TableChunk {
             meta: table.meta.clone(),
             columns: table.columns.iter().map(|c| take(c, &rows)).collect(),
+        };
+        // Flux's exact_selector emits a row of key values and nulls when nothing is selected.
+        return Ok(if kind.always_selects() {
+            super::window::fill_empty(out)
+        } else {
+            out
         });
     }
     let times = match kind {
@@ -390,6 +409,8 @@ fn check_q(q: f64) -> Result<(), OpError> {
     }
 }
 
+/// `quantile` with `estimate_tdigest` or `exact_mean`: float columns only (Flux has no int or
+/// uint implementation for these methods).
 fn quantile(
     col: Cells<'_>,
     q: f64,
@@ -397,28 +418,31 @@ fn quantile(
     compression: f64,
 ) -> Result<Option<f64>, OpError> {
     check_q(q)?;
+    let Cells::Double(v) = col else {
+        return Err(unsupported(col.column_type()));
+    };
     match method {
         QuantileMethod::EstimateTdigest => {
             let mut d = TDigest::new(compression);
-            for_each_f64(col, |x| d.add(x))?;
+            v.iter().flatten().for_each(|x| d.add(*x));
             Ok(d.quantile(q))
         }
         QuantileMethod::ExactMean | QuantileMethod::ExactSelector => {
-            let mut vals = Vec::with_capacity(col.len());
-            for_each_f64(col, |x| vals.push(x))?;
+            let mut vals: Vec<f64> = v.iter().flatten().copied().collect();
             if vals.is_empty() {
                 return Ok(None);
             }
             vals.sort_by(f64::total_cmp);
             let n = vals.len();
-            let rank = q * (n - 1) as f64;
-            let lo = (rank.floor() as usize).min(n - 1);
-            let hi = (rank.ceil() as usize).min(n - 1);
-            let (a, b) = (vals[lo], vals[hi]);
+            let x = q * (n - 1) as f64;
+            let (x0, x1) = (x.floor(), x.ceil());
+            let lo = (x0 as usize).min(n - 1);
+            let hi = (x1 as usize).min(n - 1);
+            let (y0, y1) = (vals[lo], vals[hi]);
             if lo == hi {
-                return Ok(Some(a));
+                return Ok(Some(y0));
             }
-            Ok(Some(a + (b - a) * (rank - lo as f64)))
+            Ok(Some(y0 * (x1 - x) + y1 * (x - x0)))
         }
     }
 }
@@ -532,33 +556,35 @@ fn ext_str(v: &[Option<String>], better: impl Fn(&str, &str) -> bool) -> Option<
     best.map(|(i, _)| i)
 }
 
-/// `exact_selector`: sorts the non-null rows by value (stable) and picks rank
-/// `ceil(q * n) - 1` (0 when that is negative).
+/// `exact_selector`: stable-sorts the non-null rows by value (any type; `false < true`) and
+/// picks rank `ceil(q * n) - 1` (0 when that is negative).
 fn quantile_selector_row(col: Cells<'_>, q: f64) -> Result<Option<usize>, OpError> {
-    let mut rows: Vec<(f64, usize)> = Vec::with_capacity(col.len());
-    match col {
-        Cells::Long(v) => rows.extend(
-            v.iter()
-                .enumerate()
-                .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
-        ),
-        Cells::UnsignedLong(v) => rows.extend(
-            v.iter()
-                .enumerate()
-                .filter_map(|(i, x)| x.map(|x| (x as f64, i))),
-        ),
-        Cells::Double(v) => {
-            rows.extend(v.iter().enumerate().filter_map(|(i, x)| x.map(|x| (x, i))))
+    fn pick<T: PartialOrd>(v: &[Option<T>], q: f64) -> Option<usize> {
+        let mut rows: Vec<usize> = (0..v.len())
+            .filter(|&i| v.get(i).is_some_and(Option::is_some))
+            .collect();
+        if rows.is_empty() {
+            return None;
         }
-        other => return Err(unsupported(other.column_type())),
+        rows.sort_by(|&a, &b| {
+            let (x, y) = (
+                v.get(a).and_then(Option::as_ref),
+                v.get(b).and_then(Option::as_ref),
+            );
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let n = rows.len();
+        let idx = ((q * n as f64).ceil() as usize)
+            .saturating_sub(1)
+            .min(n - 1);
+        rows.get(idx).copied()
     }
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = rows.len();
-    let idx = ((q * n as f64).ceil() as usize)
-        .saturating_sub(1)
-        .min(n - 1);
-    Ok(rows.get(idx).map(|r| r.1))
+    Ok(match col {
+        Cells::String(v) => pick(v, q),
+        Cells::Long(v) => pick(v, q),
+        Cells::UnsignedLong(v) => pick(v, q),
+        Cells::Double(v) => pick(v, q),
+        Cells::Boolean(v) => pick(v, q),
+        Cells::DateTime(v) => pick(v, q),
+    })
 }

@@ -1424,6 +1424,34 @@ fn quantile_methods() {
         q(0.5, QuantileMethod::EstimateTdigest),
         Some(Value::Double(2.5))
     );
+    // estimate_tdigest/exact_mean are float-only; exact_selector takes any type and emits a
+    // null row when nothing can be selected.
+    let ints = table(
+        &[("_value", ColumnType::Long, false)],
+        &[vec![i(3)], vec![i(1)]],
+    );
+    assert_eq!(
+        aggregate(&ints, &Aggregate::median(), "_value")
+            .unwrap_err()
+            .0,
+        "unsupported aggregate column type int"
+    );
+    let sel = Aggregate::Quantile {
+        q: 0.5,
+        method: QuantileMethod::ExactSelector,
+        compression: 1000.0,
+    };
+    let got = aggregate(&ints, &sel, "_value").unwrap();
+    assert_eq!(got.columns[0], ColumnData::Long(vec![Some(1)]));
+    let strs = table(
+        &[("_value", ColumnType::String, false)],
+        &[vec![s("b")], vec![s("c")], vec![s("a")]],
+    );
+    let got = aggregate(&strs, &sel, "_value").unwrap();
+    assert_eq!(got.columns[0], ColumnData::String(vec![Some("b".into())]));
+    let empty = table(&[("_value", ColumnType::Long, false)], &[vec![None]]);
+    let got = aggregate(&empty, &sel, "_value").unwrap();
+    assert_eq!(got.columns[0], ColumnData::Long(vec![None]));
     // stddev: null for no values, NaN for one value in sample mode.
     let one = table(&cols, &[vec![f(1.0)]]);
     let sd = |t: &TableChunk, m| {

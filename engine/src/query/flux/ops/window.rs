@@ -801,7 +801,7 @@ fn select_per_window(
         };
         match sel {
             Some(r) => picked.push((*w, Some(r))),
-            None if params.create_empty => picked.push((*w, None)),
+            None if params.create_empty || kind.always_selects() => picked.push((*w, None)),
             None => {}
         }
     }
