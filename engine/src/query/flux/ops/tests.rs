@@ -997,6 +997,20 @@ fn distinct_upstream() {
     }
 }
 
+#[test]
+fn duplicate_upstream() {
+    let t = input(DUPLICATE_IN, "2018-05-22T19:53:26Z", None);
+    check(
+        &each(&t, |t| duplicate(t, "host", "host_new")),
+        DUPLICATE_OUT,
+    );
+    let t = input(DUPLICATE_OVERWRITE_IN, "2018-05-22T19:53:26Z", None);
+    check(
+        &each(&t, |t| duplicate(t, "host", "cpu")),
+        DUPLICATE_OVERWRITE_OUT,
+    );
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------
@@ -3137,4 +3151,80 @@ const DISTINCT_NULLS_OUT: &str = r#"
 ,,0,io_time,diskio,host.local,disk0,15205755
 ,,1,io_time,diskio,host.local,disk2,648
 ,,1,io_time,diskio,host.local,disk2,
+"#;
+
+const DUPLICATE_IN: &str = r#"
+#datatype,string,long,dateTime:RFC3339,double,string,string,string,string
+#group,false,false,false,false,true,true,true,true
+#default,_result,,,,,,,
+,result,table,_time,_value,_field,_measurement,cpu,host
+,,0,2018-05-22T19:53:26Z,0,usage_guest,cpu,cpu-total,host.local
+,,0,2018-05-22T19:53:36Z,0,usage_guest,cpu,cpu-total,host.local
+,,0,2018-05-22T19:53:46Z,0,usage_guest,cpu,cpu-total,host.local
+,,0,2018-05-22T19:53:56Z,0,usage_guest,cpu,cpu-total,host.local
+,,0,2018-05-22T19:54:06Z,0,usage_guest,cpu,cpu-total,host.local
+,,0,2018-05-22T19:54:16Z,0,usage_guest,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:26Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:36Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:46Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:56Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:54:06Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:54:16Z,0,usage_guest_nice,cpu,cpu-total,host.local
+"#;
+
+const DUPLICATE_OUT: &str = r#"
+#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string,string,string
+#group,false,false,true,true,false,false,true,true,true,true,false
+#default,_result,,,,,,,,,,
+,result,table,_start,_stop,_time,_value,_field,_measurement,cpu,host,host_new
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:26Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:36Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:46Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:56Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:06Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:16Z,0,usage_guest,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:26Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:36Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:46Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:56Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:06Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:16Z,0,usage_guest_nice,cpu,cpu-total,host.local,host.local
+"#;
+
+const DUPLICATE_OVERWRITE_IN: &str = r#"
+#datatype,string,long,dateTime:RFC3339,double,string,string,string,string
+#group,false,false,false,false,true,true,true,true
+#default,_result,,,,,,,
+,result,table,_time,_value,_field,_measurement,cpu,host
+,,0,2018-05-22T19:53:26Z,0,usage_guest,cpu,cpu-total1,host.local
+,,0,2018-05-22T19:53:36Z,0,usage_guest,cpu,cpu-total1,host.local
+,,0,2018-05-22T19:53:46Z,0,usage_guest,cpu,cpu-total1,host.local
+,,0,2018-05-22T19:53:56Z,0,usage_guest,cpu,cpu-total1,host.local
+,,0,2018-05-22T19:54:06Z,0,usage_guest,cpu,cpu-total1,host.local
+,,0,2018-05-22T19:54:16Z,0,usage_guest,cpu,cpu-total1,host.local
+,,1,2018-05-22T19:53:26Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:36Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:46Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:53:56Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:54:06Z,0,usage_guest_nice,cpu,cpu-total,host.local
+,,1,2018-05-22T19:54:16Z,0,usage_guest_nice,cpu,cpu-total,host.local
+"#;
+
+const DUPLICATE_OVERWRITE_OUT: &str = r#"
+#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string,string
+#group,false,false,true,true,false,false,true,true,true,true
+#default,_result,,,,,,,,,
+,result,table,_start,_stop,_time,_value,_field,_measurement,cpu,host
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:26Z,0,usage_guest,cpu,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:36Z,0,usage_guest,cpu,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:46Z,0,usage_guest,cpu,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:56Z,0,usage_guest,cpu,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:06Z,0,usage_guest,cpu,host.local,host.local
+,,0,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:16Z,0,usage_guest,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:26Z,0,usage_guest_nice,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:36Z,0,usage_guest_nice,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:46Z,0,usage_guest_nice,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:53:56Z,0,usage_guest_nice,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:06Z,0,usage_guest_nice,cpu,host.local,host.local
+,,1,2018-05-22T19:53:26Z,2030-01-01T00:00:00Z,2018-05-22T19:54:16Z,0,usage_guest_nice,cpu,host.local,host.local
 "#;

@@ -573,8 +573,9 @@ pub fn fill_empty(table: TableChunk) -> TableChunk {
     }
 }
 
-/// `duplicate(column, as)`: copies `column` into `as` (replacing an existing `as` column in
-/// place, else appending it). The copy is not part of the group key.
+/// `duplicate(column, as)`: copies `column` into `as`. A new `as` column is appended outside
+/// the group key; an existing one is overwritten in place and keeps its group-key membership
+/// (its key value becomes the copied value).
 pub fn duplicate(table: &TableChunk, column: &str, as_: &str) -> Result<TableChunk, OpError> {
     let src = column_index(table, column)?;
     let Some(data) = table.columns.get(src).cloned() else {
@@ -586,11 +587,17 @@ pub fn duplicate(table: &TableChunk, column: &str, as_: &str) -> Result<TableChu
     let mut columns = table.columns.clone();
     match table.meta.column_index(as_) {
         Some(dst) => {
+            let group = cols.get(dst).is_some_and(|c| c.group);
+            let kv = if group {
+                key_value(&table.meta, src).cloned().or_else(|| data.get(0))
+            } else {
+                None
+            };
             if let (Some(c), Some(k), Some(d)) =
                 (cols.get_mut(dst), keys.get_mut(dst), columns.get_mut(dst))
             {
-                *c = ColumnMeta::new(as_, ty, false);
-                *k = None;
+                *c = ColumnMeta::new(as_, ty, group);
+                *k = kv;
                 *d = data;
             }
         }
