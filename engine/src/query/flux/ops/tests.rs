@@ -1011,6 +1011,134 @@ fn duplicate_upstream() {
     );
 }
 
+/// `range_nsecs_test.flux` input: (ns after 2021-01-01T00:00:01Z, _field, _value, section),
+/// grouped by `_field, _measurement, section` (tables in first-appearance order).
+fn nsecs_input() -> Vec<TableChunk> {
+    let rows = [
+        (1, "foo", 1.0, "1a"),
+        (2, "foo", 2.0, "2b"),
+        (5, "foo", 3.0, "1a"),
+        (9, "bar", 4.0, "2b"),
+        (11, "bar", 5.0, "1a"),
+        (15, "bar", 6.0, "2b"),
+        (22, "bar", 1.2, "2b"),
+        (24, "foo", 11.24, "1a"),
+        (31, "bar", 0.28, "1a"),
+    ];
+    let cols = [
+        ("_time", ColumnType::DateTime, false),
+        ("_field", ColumnType::String, true),
+        ("_value", ColumnType::Double, false),
+        ("_measurement", ColumnType::String, true),
+        ("section", ColumnType::String, true),
+    ];
+    let base = ts("2021-01-01T00:00:01Z");
+    let mut groups: Vec<((&str, &str), Vec<Vec<Option<Value>>>)> = Vec::new();
+    for (ns, field, v, section) in rows {
+        let row = vec![
+            Some(Value::DateTime(base + ns)),
+            s(field),
+            f(v),
+            s("mm"),
+            s(section),
+        ];
+        match groups.iter_mut().find(|(k, _)| *k == (field, section)) {
+            Some((_, r)) => r.push(row),
+            None => groups.push(((field, section), vec![row])),
+        }
+    }
+    groups.iter().map(|(_, r)| table(&cols, r)).collect()
+}
+
+/// (field, section) -> [(_time ns after 00:00:01Z, _value)] of a result.
+fn by_field_section(tables: &[TableChunk]) -> Vec<((String, String), Vec<(i64, Option<Value>)>)> {
+    let base = ts("2021-01-01T00:00:01Z");
+    let mut out: Vec<_> = tables
+        .iter()
+        .filter(|t| t.rows() > 0)
+        .map(|t| {
+            let key = |l: &str| match col_of(t, l).get(0) {
+                Some(Value::String(v)) => v,
+                other => panic!("{other:?}"),
+            };
+            let times = col_of(t, "_time");
+            let vals = col_of(t, "_value");
+            let rows = (0..t.rows())
+                .map(|r| match times.get(r) {
+                    Some(Value::DateTime(x)) => (x - base, vals.get(r)),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            ((key("_field"), key("section")), rows)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn range_nsecs_aggregate_window_upstream() {
+    let base = ts("2021-01-01T00:00:01Z");
+    // range(start: 00:00:01Z, stop: +50ns) |> aggregateWindow(every: 15ns, fn: count)
+    let input = range(&nsecs_input(), base, base + 50);
+    let got = aggregate_window(
+        &input,
+        &AggregateWindowParams::new(FluxDuration::from_nanos(15)),
+        &Aggregate::Count,
+    )
+    .unwrap();
+    let c = |v: [i64; 4]| -> Vec<(i64, Option<Value>)> {
+        [5, 20, 35, 50]
+            .iter()
+            .zip(v)
+            .map(|(t, n)| (*t, i(n)))
+            .collect()
+    };
+    let key = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        by_field_section(&got),
+        vec![
+            (key("bar", "1a"), c([0, 1, 1, 0])),
+            (key("bar", "2b"), c([0, 2, 1, 0])),
+            (key("foo", "1a"), c([1, 1, 1, 0])),
+            (key("foo", "2b"), c([1, 0, 0, 0])),
+        ]
+    );
+    // range(start: +5ns, stop: +20ns) |> aggregateWindow(every: 5ns, offset: -1ns, fn: last,
+    // createEmpty: false)
+    let input = range(&nsecs_input(), base + 5, base + 20);
+    let mut p = AggregateWindowParams::new(FluxDuration::from_nanos(5));
+    p.offset = FluxDuration::from_nanos(-1);
+    p.create_empty = false;
+    let got = aggregate_window(&input, &p, &Aggregate::Last).unwrap();
+    assert_eq!(
+        by_field_section(&got),
+        vec![
+            (key("bar", "1a"), vec![(14, f(5.0))]),
+            (key("bar", "2b"), vec![(14, f(4.0)), (19, f(6.0))]),
+            (key("foo", "1a"), vec![(9, f(3.0))]),
+        ]
+    );
+    // window(every: 10ns) |> first() over [+1ns, +31ns)
+    let input = range(&nsecs_input(), base + 1, base + 31);
+    let w = window(&input, &WindowParams::new(FluxDuration::from_nanos(10))).unwrap();
+    let firsts = each(&w, |t| aggregate(t, &Aggregate::First, "_value"));
+    let mut got: Vec<(String, String, i64, Option<Value>)> = by_field_section(&firsts)
+        .into_iter()
+        .flat_map(|((a, b), rows)| {
+            rows.into_iter()
+                .map(move |(t, v)| (a.clone(), b.clone(), t, v))
+        })
+        .collect();
+    got.sort_by(|x, y| (x.0.as_str(), x.1.as_str(), x.2).cmp(&(y.0.as_str(), y.1.as_str(), y.2)));
+    let foo_1a: Vec<_> = got
+        .iter()
+        .filter(|r| r.0 == "foo" && r.1 == "1a")
+        .map(|r| (r.2, r.3.clone()))
+        .collect();
+    assert_eq!(foo_1a, vec![(1, f(1.0)), (24, f(11.24))]);
+}
+
 // ---- embedded upstream data -------------------------------------------------------------
 
 // ---- hand-built cases (upstream `array.from` tests and edge cases) ----------------------
