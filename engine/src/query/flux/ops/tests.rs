@@ -1011,6 +1011,9 @@ fn duplicate_upstream() {
     );
 }
 
+type Rows = Vec<Vec<Option<Value>>>;
+type SeriesByKey = Vec<((String, String), Vec<(i64, Option<Value>)>)>;
+
 /// `range_nsecs_test.flux` input: (ns after 2021-01-01T00:00:01Z, _field, _value, section),
 /// grouped by `_field, _measurement, section` (tables in first-appearance order).
 fn nsecs_input() -> Vec<TableChunk> {
@@ -1033,7 +1036,7 @@ fn nsecs_input() -> Vec<TableChunk> {
         ("section", ColumnType::String, true),
     ];
     let base = ts("2021-01-01T00:00:01Z");
-    let mut groups: Vec<((&str, &str), Vec<Vec<Option<Value>>>)> = Vec::new();
+    let mut groups: Vec<((&str, &str), Rows)> = Vec::new();
     for (ns, field, v, section) in rows {
         let row = vec![
             Some(Value::DateTime(base + ns)),
@@ -1051,7 +1054,7 @@ fn nsecs_input() -> Vec<TableChunk> {
 }
 
 /// (field, section) -> [(_time ns after 00:00:01Z, _value)] of a result.
-fn by_field_section(tables: &[TableChunk]) -> Vec<((String, String), Vec<(i64, Option<Value>)>)> {
+fn by_field_section(tables: &[TableChunk]) -> SeriesByKey {
     let base = ts("2021-01-01T00:00:01Z");
     let mut out: Vec<_> = tables
         .iter()
