@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod ast_json;
 pub mod lexer;
+pub mod ops;
 pub mod parser;
 pub mod suggest;
 #[cfg(test)]
