@@ -587,12 +587,28 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
     for t in targets(&s.sources, env).await? {
         let schema = schema_of(env, &t).await?;
         let group_tags: Vec<String> = group_tag_keys(&s.dimensions, &schema)?;
-        let projs = expand(&s.fields, &schema, &group_tags)?;
-        if aggregate && projs.iter().any(|p| has_bare_field(&p.expr, &schema)) {
-            return Err("mixing aggregate and non-aggregate queries is not supported".into());
-        }
+        let mut projs = expand(&s.fields, &schema, &group_tags)?;
+        // `time` is the implicit first column; selecting it adds nothing.
+        projs.retain(
+            |p| !matches!(&p.expr, Expr::VarRef { name, .. } if name.eq_ignore_ascii_case("time")),
+        );
         for p in &projs {
             check_call(&p.expr, &s)?;
+        }
+        // One selector with bare fields/tags: the fields come from the selected point's row.
+        let selector_aux = aggregate
+            && projs
+                .iter()
+                .filter(|p| matches!(&p.expr, Expr::Call { .. }))
+                .count()
+                == 1
+            && projs.iter().all(|p| match &p.expr {
+                Expr::Call { name, .. } => funcs::is_selector(name),
+                Expr::VarRef { .. } => true,
+                _ => false,
+            });
+        if aggregate && !selector_aux && projs.iter().any(|p| has_bare_field(&p.expr, &schema)) {
+            return Err("mixing aggregate and non-aggregate queries is not supported".into());
         }
         let mut needed = Vec::new();
         for p in &projs {
@@ -673,11 +689,30 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
                 }
                 _ => None,
             });
-            let rows = if let Some((name, args)) = top {
+            let distinct_only = matches!(projs.as_slice(), [p] if matches!(&p.expr, Expr::Call { name, .. } if name == "distinct"));
+            let rows = if distinct_only {
+                distinct_rows(
+                    &projs[0].expr,
+                    &schema,
+                    rest.as_ref(),
+                    &members,
+                    (start, stop),
+                    interval,
+                )?
+            } else if let Some((name, args)) = top {
                 top_bottom_rows(
                     name,
                     args,
                     &projs[1..],
+                    &schema,
+                    rest.as_ref(),
+                    &members,
+                    (start, stop),
+                    interval,
+                )?
+            } else if selector_aux && projs.len() > 1 {
+                selector_aux_rows(
+                    &projs,
                     &schema,
                     rest.as_ref(),
                     &members,
@@ -1200,6 +1235,112 @@ fn aggregate_rows(
             row.push(to_cell(v.map(|x| x.1)));
         }
         row[0] = Cell::Time(time);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// `distinct(field)`: every distinct value of each window, in first-seen order, one row each
+/// (time = the window start).
+fn distinct_rows(
+    e: &Expr,
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+    (start, stop): (i64, i64),
+    interval: Option<(i64, i64)>,
+) -> Result<Vec<Vec<Cell>>, String> {
+    let Expr::Call { args, .. } = e else {
+        return Ok(Vec::new());
+    };
+    let Some(Expr::VarRef { name: f, .. }) = args.first() else {
+        return Err("expected field argument in distinct()".into());
+    };
+    let pts = group_points(f, schema, cond, members);
+    let mut rows = Vec::new();
+    for (ws, we) in windows(start, stop, interval) {
+        let win: Vec<Point> = pts
+            .iter()
+            .filter(|p| p.0 >= ws && p.0 < we)
+            .cloned()
+            .collect();
+        let time = match interval {
+            None if start == MIN_TIME => 0,
+            _ => ws,
+        };
+        for v in funcs::distinct(&win) {
+            rows.push(vec![Cell::Time(time), to_cell(Some(v))]);
+        }
+    }
+    Ok(rows)
+}
+
+/// One selector plus bare fields/tags (`SELECT tx, max(rx)`): per window, the selected point;
+/// the other columns are that point's fields and tags. Time is the window start with `GROUP
+/// BY time`, else the point's time.
+fn selector_aux_rows(
+    projs: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+    members: &[SeriesData],
+    (start, stop): (i64, i64),
+    interval: Option<(i64, i64)>,
+) -> Result<Vec<Vec<Cell>>, String> {
+    let Some((ci, name, args)) = projs.iter().enumerate().find_map(|(i, p)| match &p.expr {
+        Expr::Call { name, args } => Some((i, name.as_str(), args.as_slice())),
+        _ => None,
+    }) else {
+        return Ok(Vec::new());
+    };
+    let Some(Expr::VarRef { name: f, .. }) = args.first() else {
+        return Err(format!("expected field argument in {name}()"));
+    };
+    let arg = match args.get(1) {
+        Some(Expr::Literal(Literal::Integer(v))) => Some(*v as f64),
+        Some(Expr::Literal(Literal::Float(v))) => Some(*v),
+        _ => None,
+    };
+    // Per series: rows by time, to look the selected point's other fields up.
+    let series: Vec<BTreeMap<i64, HashMap<&str, Val>>> = members.iter().map(series_rows).collect();
+    let mut pts: Vec<(i64, usize, Val)> = Vec::new();
+    for (si, sd) in members.iter().enumerate() {
+        for (t, v) in group_points(f, schema, cond, std::slice::from_ref(sd)) {
+            pts.push((t, si, v));
+        }
+    }
+    pts.sort_by_key(|p| (p.0, p.1));
+    let mut rows = Vec::new();
+    for (ws, we) in windows(start, stop, interval) {
+        let win: Vec<&(i64, usize, Val)> = pts.iter().filter(|p| p.0 >= ws && p.0 < we).collect();
+        let plain: Vec<Point> = win.iter().map(|p| (p.0, p.2.clone())).collect();
+        let Some((Some(t), v)) = funcs::reduce(name, &plain, arg)? else {
+            continue;
+        };
+        let si = win.iter().find(|p| p.0 == t && p.2 == v).map_or(0, |p| p.1);
+        let time = if interval.is_some() { ws } else { t };
+        let mut row = vec![Cell::Time(time)];
+        for (i, p) in projs.iter().enumerate() {
+            if i == ci {
+                row.push(to_cell(Some(v.clone())));
+                continue;
+            }
+            let Expr::VarRef { name: aux, .. } = &p.expr else {
+                row.push(Cell::Null);
+                continue;
+            };
+            let field = series
+                .get(si)
+                .and_then(|r| r.get(&t))
+                .and_then(|r| r.get(aux.as_str()))
+                .cloned();
+            let val = field.or_else(|| {
+                members
+                    .get(si)
+                    .and_then(|m| m.tags.iter().find(|(k, _)| k == aux))
+                    .map(|(_, v)| Val::S(v.clone()))
+            });
+            row.push(to_cell(val));
+        }
         rows.push(row);
     }
     Ok(rows)

@@ -226,12 +226,15 @@ fn max_pt(pts: &[Point]) -> Option<&Point> {
     best
 }
 
-/// Distinct values of a window, in first-seen order sorted as InfluxDB does (by value).
+/// Distinct values of a window, in first-seen order (as InfluxDB returns them).
 pub fn distinct(pts: &[Point]) -> Vec<Val> {
-    let mut v: Vec<Val> = pts.iter().map(|p| p.1.clone()).collect();
-    v.sort_by(cmp_val);
-    v.dedup();
-    v
+    let mut out: Vec<Val> = Vec::new();
+    for p in pts {
+        if !out.contains(&p.1) {
+            out.push(p.1.clone());
+        }
+    }
+    out
 }
 
 /// A transformation over a series of `(time, value)` rows (nulls already removed).
