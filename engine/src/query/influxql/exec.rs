@@ -173,6 +173,8 @@ fn explain(s: &SelectStatement, env: &QlEnv<'_>) -> Vec<String> {
 struct Target {
     bucket: BucketId,
     measurement: String,
+    /// A subquery's result for this measurement: its schema and series (instead of a read).
+    sub: Option<(Schema, Vec<SeriesData>)>,
 }
 
 fn bucket_of(env: &QlEnv<'_>, db: Option<&str>, rp: Option<&str>) -> Result<BucketId, String> {
@@ -217,17 +219,56 @@ fn regex_filter(re: &str) -> Result<NameFilter, String> {
     })
 }
 
-async fn targets(sources: &[Source], env: &QlEnv<'_>) -> Result<Vec<Target>, String> {
+async fn targets(
+    sources: &[Source],
+    env: &QlEnv<'_>,
+    bounds: eval::TimeBounds,
+) -> Result<Vec<Target>, String> {
     let mut out = Vec::new();
     for src in sources {
         match src {
-            Source::Subquery(_) => return Err("subqueries are not supported yet".into()),
+            Source::Subquery(inner) => {
+                // The outer time range bounds the inner query too (as in InfluxDB).
+                let mut inner = (**inner).clone();
+                for (op, t) in [(BinaryOp::Gte, bounds.0), (BinaryOp::Lt, bounds.1)] {
+                    let Some(t) = t else { continue };
+                    let term = Expr::Binary {
+                        op,
+                        lhs: Box::new(Expr::VarRef {
+                            name: "time".into(),
+                            ty: None,
+                        }),
+                        rhs: Box::new(Expr::Literal(Literal::Integer(t))),
+                    };
+                    inner.condition = Some(match inner.condition.take() {
+                        None => term,
+                        Some(c) => Expr::Binary {
+                            op: BinaryOp::And,
+                            lhs: Box::new(Expr::Paren(Box::new(c))),
+                            rhs: Box::new(term),
+                        },
+                    });
+                }
+                let series = select(&inner, env).await?;
+                let mut by_name: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+                for sr in series {
+                    by_name.entry(sr.name.clone()).or_default().push(sr);
+                }
+                for (name, list) in by_name {
+                    out.push(Target {
+                        bucket: BucketId(0),
+                        measurement: name,
+                        sub: Some(subquery_data(list)),
+                    });
+                }
+            }
             Source::Measurement { database, rp, name } => {
                 let bucket = bucket_of(env, database.as_deref(), rp.as_deref())?;
                 match name {
                     MeasurementName::Name(n) => out.push(Target {
                         bucket,
                         measurement: n.clone(),
+                        sub: None,
                     }),
                     MeasurementName::Regex(re) => {
                         for m in
@@ -236,6 +277,7 @@ async fn targets(sources: &[Source], env: &QlEnv<'_>) -> Result<Vec<Target>, Str
                             out.push(Target {
                                 bucket,
                                 measurement: m,
+                                sub: None,
                             });
                         }
                     }
@@ -246,6 +288,58 @@ async fn targets(sources: &[Source], env: &QlEnv<'_>) -> Result<Vec<Target>, Str
     out.sort_by(|a, b| a.measurement.cmp(&b.measurement));
     out.dedup_by(|a, b| a.measurement == b.measurement && a.bucket == b.bucket);
     Ok(out)
+}
+
+/// A subquery's series as the outer query's input: its group-by tags are tags, its columns
+/// (other than `time`) are fields; null cells are absent points.
+fn subquery_data(list: Vec<Series>) -> (Schema, Vec<SeriesData>) {
+    let mut schema = Schema {
+        fields: BTreeMap::new(),
+        tags: Vec::new(),
+    };
+    let mut data = Vec::new();
+    for sr in list {
+        for k in sr.tags.keys() {
+            if !schema.tags.contains(k) {
+                schema.tags.push(k.clone());
+            }
+        }
+        let mut fields: HashMap<String, Vec<Point>> = HashMap::new();
+        for row in &sr.values {
+            let Some(Cell::Time(t)) = row.first() else {
+                continue;
+            };
+            for (col, cell) in sr.columns.iter().zip(row).skip(1) {
+                let v = match cell {
+                    Cell::Float(x) => Val::F(*x),
+                    Cell::Int(x) => Val::I(*x),
+                    Cell::UInt(x) => Val::U(*x),
+                    Cell::Str(x) => Val::S(x.clone()),
+                    Cell::Bool(x) => Val::B(*x),
+                    Cell::Time(x) => Val::I(*x),
+                    Cell::Null => continue,
+                };
+                let ty = match &v {
+                    Val::F(_) => FieldType::Float,
+                    Val::I(_) => FieldType::Integer,
+                    Val::U(_) => FieldType::UInteger,
+                    Val::S(_) => FieldType::String,
+                    Val::B(_) => FieldType::Boolean,
+                };
+                schema.fields.entry(col.clone()).or_insert(ty);
+                fields.entry(col.clone()).or_default().push((*t, v));
+            }
+        }
+        for pts in fields.values_mut() {
+            pts.sort_by_key(|p| p.0);
+        }
+        data.push(SeriesData {
+            tags: sr.tags.into_iter().collect(),
+            fields,
+        });
+    }
+    schema.tags.sort();
+    (schema, data)
 }
 
 /// Fields (with types) and tag keys of one measurement.
@@ -443,6 +537,7 @@ fn derived_name(e: &Expr) -> String {
 /// Expands `*`, `/regex/` and `::field`/`::tag` wildcards against the schema.
 fn expand(fields: &[Field], schema: &Schema, group_tags: &[String]) -> Result<Vec<Proj>, String> {
     let mut out: Vec<Proj> = Vec::new();
+    let mut aliased: Vec<bool> = Vec::new();
     let all_names = |ty: Option<DataType>| -> Vec<(String, bool)> {
         let mut v: Vec<(String, bool)> = Vec::new();
         if !matches!(ty, Some(DataType::Tag)) {
@@ -517,17 +612,22 @@ fn expand(fields: &[Field], schema: &Schema, group_tags: &[String]) -> Result<Ve
                     });
                 }
             }
-            e => out.push(Proj {
-                expr: e.clone(),
-                name: f.alias.clone().unwrap_or_else(|| derived_name(e)),
-            }),
+            e => {
+                aliased.resize(out.len(), false);
+                aliased.push(f.alias.is_some());
+                out.push(Proj {
+                    expr: e.clone(),
+                    name: f.alias.clone().unwrap_or_else(|| derived_name(e)),
+                })
+            }
         }
     }
-    // Repeated names get `_1`, `_2` … suffixes.
+    // Repeated derived names get `_1`, `_2` … suffixes; explicit aliases stay as written.
+    aliased.resize(out.len(), false);
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for p in &mut out {
+    for (p, explicit) in out.iter_mut().zip(&aliased) {
         let n = seen.entry(p.name.clone()).or_insert(0);
-        if *n > 0 {
+        if *n > 0 && !explicit {
             p.name = format!("{}_{}", p.name, n);
         }
         *n += 1;
@@ -557,7 +657,15 @@ fn has_bare_field(e: &Expr, schema: &Schema) -> bool {
     }
 }
 
-async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
+/// Runs a `SELECT` (boxed: subqueries recurse).
+fn select<'a>(
+    stmt: &'a SelectStatement,
+    env: &'a QlEnv<'a>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Series>, String>> + 'a>> {
+    Box::pin(select_inner(stmt, env))
+}
+
+async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, String> {
     if stmt.into.is_some() {
         return Err("SELECT INTO is not supported".into());
     }
@@ -573,9 +681,9 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
         _ => None,
     });
     let aggregate = s.fields.iter().any(|f| has_aggregate(&f.expr));
-    let ((start_bound, stop), rest) = eval::split_time(s.condition.as_ref(), env.now)?;
+    let ((start_bound, stop_bound), rest) = eval::split_time(s.condition.as_ref(), env.now)?;
     let start = start_bound.unwrap_or(MIN_TIME);
-    let stop = stop.unwrap_or(if interval.is_some() {
+    let stop = stop_bound.unwrap_or(if interval.is_some() {
         env.now.saturating_add(1)
     } else {
         MAX_TIME
@@ -584,8 +692,49 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
         return Err("GROUP BY requires at least one aggregate function".into());
     }
     let mut out = Vec::new();
-    for t in targets(&s.sources, env).await? {
-        let schema = schema_of(env, &t).await?;
+    let targets = targets(&s.sources, env, (start_bound, stop_bound)).await?;
+    // With several sources, `*` expands to the union of their fields and tags.
+    let mut union: Option<Schema> = None;
+    if targets.len() > 1 {
+        let mut u = Schema {
+            fields: BTreeMap::new(),
+            tags: Vec::new(),
+        };
+        for t in &targets {
+            let sc = match &t.sub {
+                Some((sc, _)) => Schema {
+                    fields: sc.fields.clone(),
+                    tags: sc.tags.clone(),
+                },
+                None => schema_of(env, t).await?,
+            };
+            for (k, v) in sc.fields {
+                u.fields.entry(k).or_insert(v);
+            }
+            for tag in sc.tags {
+                if !u.tags.contains(&tag) {
+                    u.tags.push(tag);
+                }
+            }
+        }
+        union = Some(u);
+    }
+    for mut t in targets {
+        let sub = t.sub.take();
+        let own = match &sub {
+            Some((sc, _)) => Schema {
+                fields: sc.fields.clone(),
+                tags: sc.tags.clone(),
+            },
+            None => schema_of(env, &t).await?,
+        };
+        let schema = match &union {
+            Some(u) => Schema {
+                fields: u.fields.clone(),
+                tags: u.tags.clone(),
+            },
+            None => own,
+        };
         let group_tags: Vec<String> = group_tag_keys(&s.dimensions, &schema)?;
         let mut projs = expand(&s.fields, &schema, &group_tags)?;
         // `time` is the implicit first column; selecting it adds nothing.
@@ -631,7 +780,19 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
             Some((every, _)) if aggregate => max_lookback(&projs).saturating_mul(every),
             _ => 0,
         };
-        let data = read_series(env, &t, &needed, start.saturating_sub(lookback), stop).await?;
+        let data = match sub {
+            Some((_, data)) => data
+                .into_iter()
+                .map(|mut sd| {
+                    let lo = start.saturating_sub(lookback);
+                    for pts in sd.fields.values_mut() {
+                        pts.retain(|p| p.0 >= lo && p.0 < stop);
+                    }
+                    sd
+                })
+                .collect(),
+            None => read_series(env, &t, &needed, start.saturating_sub(lookback), stop).await?,
+        };
         // Without a lower time bound, windows start at the earliest point read (InfluxDB
         // does not fill empty windows back to the beginning of time).
         let start = match (start_bound, interval) {
@@ -673,6 +834,10 @@ async fn select(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Series>, 
                 })
                 .collect();
             groups.entry(key).or_default().push(sd);
+        }
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        if s.order_desc {
+            groups.reverse();
         }
         let groups = groups
             .into_iter()
@@ -1008,7 +1173,9 @@ fn eval_agg(
             Ok(a.into_iter()
                 .zip(b)
                 .map(|(x, y)| match (x, y) {
-                    (Some((_, x)), Some((_, y))) => eval::arith(*op, &x, &y).map(|v| (None, v)),
+                    (Some((tx, x)), Some((ty, y))) => {
+                        eval::arith(*op, &x, &y).map(|v| (tx.or(ty), v))
+                    }
                     _ => None,
                 })
                 .collect())
@@ -1116,6 +1283,19 @@ fn fill_column(col: &mut [funcs::Reduced], fill: &Fill, is_count: bool) {
     }
 }
 
+/// Names of the aggregate calls in an expression (not descending into their arguments).
+fn collect_calls<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    match e {
+        Expr::Call { name, .. } => out.push(name),
+        Expr::Binary { lhs, rhs, .. } => {
+            collect_calls(lhs, out);
+            collect_calls(rhs, out);
+        }
+        Expr::Paren(inner) => collect_calls(inner, out),
+        _ => {}
+    }
+}
+
 fn is_count(e: &Expr) -> bool {
     matches!(e, Expr::Call { name, .. } if name == "count")
 }
@@ -1129,10 +1309,14 @@ fn aggregate_rows(
     (start, stop, lookback): (i64, i64, i64),
     interval: Option<(i64, i64)>,
 ) -> Result<Vec<Vec<Cell>>, String> {
-    let has_input = members.iter().any(|m| {
-        m.fields
-            .values()
-            .any(|p| p.iter().any(|(t, _)| *t >= start && *t < stop))
+    let mut used = Vec::new();
+    for p in projs {
+        field_names(&p.expr, schema, &mut used);
+    }
+    let has_input = used.iter().any(|f| {
+        group_points(f, schema, cond, members)
+            .iter()
+            .any(|(t, _)| *t >= start && *t < stop)
     });
     if !has_input {
         return Ok(Vec::new());
@@ -1207,9 +1391,12 @@ fn aggregate_rows(
         return Ok(rows);
     }
     // A lone selector without GROUP BY time reports its point's time.
-    let lone_selector = interval.is_none()
-        && projs.len() == 1
-        && matches!(&projs[0].expr, Expr::Call { name, .. } if funcs::is_selector(name));
+    let mut calls = Vec::new();
+    for p in projs {
+        collect_calls(&p.expr, &mut calls);
+    }
+    let lone_selector =
+        interval.is_none() && matches!(calls.as_slice(), [name] if funcs::is_selector(name));
     let mut rows = Vec::with_capacity(wins.len());
     for (wi, (ws, _)) in wins.iter().enumerate() {
         if *ws < first_out {

@@ -132,8 +132,15 @@ pub fn reduce(name: &str, pts: &[Point], arg: Option<f64>) -> Result<Reduced, St
             numeric(pts)?;
             max_pt(pts).map(|p| (Some(p.0), p.1.clone()))
         }
-        "first" => pts.first().map(|p| (Some(p.0), p.1.clone())),
-        "last" => pts.last().map(|p| (Some(p.0), p.1.clone())),
+        // On equal times the larger value wins (InfluxDB's first/last reducers).
+        "first" => {
+            let t0 = pts[0].0;
+            tie_max(pts.iter().take_while(|p| p.0 == t0))
+        }
+        "last" => {
+            let tn = pts[pts.len() - 1].0;
+            tie_max(pts.iter().rev().take_while(|p| p.0 == tn))
+        }
         "percentile" => {
             numeric(pts)?;
             let p = arg.unwrap_or(50.0);
@@ -161,6 +168,17 @@ pub fn reduce(name: &str, pts: &[Point], arg: Option<f64>) -> Result<Reduced, St
         }
         other => return Err(format!("unsupported call: {other}")),
     })
+}
+
+/// The point with the largest value among points of one time.
+fn tie_max<'a>(pts: impl Iterator<Item = &'a Point>) -> Reduced {
+    let mut best: Option<&Point> = None;
+    for p in pts {
+        if best.is_none_or(|b| cmp_val(&p.1, &b.1) == std::cmp::Ordering::Greater) {
+            best = Some(p);
+        }
+    }
+    best.map(|p| (Some(p.0), p.1.clone()))
 }
 
 fn numeric(pts: &[Point]) -> Result<(), String> {
