@@ -803,6 +803,14 @@ async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Ser
                 .unwrap_or(start),
             _ => start,
         };
+        if let Some((every, _)) = interval {
+            let n = (stop.saturating_sub(start.saturating_sub(lookback)) / every.max(1)) as u64;
+            if n > MAX_WINDOWS as u64 {
+                return Err(format!(
+                    "too many GROUP BY time() windows ({n} > {MAX_WINDOWS}): narrow the time range or widen the interval"
+                ));
+            }
+        }
         // Series-level filter on tags.
         let data: Vec<SeriesData> = data
             .into_iter()
@@ -1106,6 +1114,10 @@ fn group_points(
     pts.into_iter().map(|(t, _, v)| (t, v)).collect()
 }
 
+/// Most `GROUP BY time()` windows one query may produce (like InfluxDB's
+/// `max-select-buckets`, which a query with millions of empty windows would otherwise need).
+pub const MAX_WINDOWS: usize = 1_000_000;
+
 /// The windows `[ws, ws + every)` covering `[start, stop)`, or one window without `GROUP BY
 /// time`.
 fn windows(start: i64, stop: i64, interval: Option<(i64, i64)>) -> Vec<(i64, i64)> {
@@ -1116,7 +1128,7 @@ fn windows(start: i64, stop: i64, interval: Option<(i64, i64)>) -> Vec<(i64, i64
             let first = start - (start - off).rem_euclid(every);
             let mut out = Vec::new();
             let mut ws = first;
-            while ws < stop && out.len() < 1_000_000 {
+            while ws < stop && out.len() <= MAX_WINDOWS {
                 out.push((ws, ws.saturating_add(every)));
                 ws = ws.saturating_add(every);
             }
