@@ -297,6 +297,8 @@ pub enum ExprKind {
     DateTime(i64),
     /// `[a, b]`.
     Array(Vec<Expr>),
+    /// `[k: v, ...]` (dictionary; `[:]` is empty).
+    Dict(Vec<(Expr, Expr)>),
     /// `{with? k: v, ...}`.
     Record {
         /// `r with ...` base.

@@ -131,8 +131,9 @@ pub fn decode(text: &str) -> Result<Vec<TableChunk>, String> {
     let mut cur: Option<Current> = None;
     for (line, rec) in records(text)? {
         if is_blank(&rec) {
+            // A blank line ends the current table; data rows may continue under the same
+            // header, while a new annotation row starts a new block.
             flush(&mut cur, &cols, &mut out);
-            block = Block::default();
             continue;
         }
         let first = rec.first().map(String::as_str).unwrap_or("");
@@ -243,6 +244,8 @@ fn flush(
             }
         })
         .collect();
+    // Cells are kept as written, even in key columns whose later rows disagree with the key
+    // (the key comes from the first row), as Flux's decoder does.
     let columns = metas
         .iter()
         .enumerate()

@@ -590,6 +590,18 @@ impl Interp {
                 }
                 Value::Array(Arc::new(out))
             }
+            ExprKind::Dict(entries) => {
+                let mut out: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let k = self.eval(k, scope)?;
+                    let v = self.eval(v, scope)?;
+                    match out.iter_mut().find(|(x, _)| *x == k) {
+                        Some(slot) => slot.1 = v,
+                        None => out.push((k, v)),
+                    }
+                }
+                Value::Dict(Arc::new(out))
+            }
             ExprKind::Record { with, properties } => {
                 let mut rec = match with {
                     Some(base) => match self.eval(base, scope)? {

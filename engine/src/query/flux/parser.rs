@@ -597,13 +597,39 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self) -> Result<Expr, PlanError> {
         let start = self.bump().span;
+        // `[:]` is the empty dictionary.
+        if self.at(&TokenKind::Colon) && self.kind(1) == &TokenKind::RBracket {
+            self.bump();
+            let end = self.bump().span;
+            return Ok(Expr {
+                kind: ExprKind::Dict(Vec::new()),
+                span: start.to(end),
+            });
+        }
         let mut items = Vec::new();
+        let mut entries = Vec::new();
         while !self.at(&TokenKind::RBracket) {
-            items.push(self.expr()?);
+            let item = self.expr()?;
+            if self.at(&TokenKind::Colon) && items.is_empty() {
+                self.bump();
+                let value = self.expr()?;
+                entries.push((item, value));
+            } else if entries.is_empty() {
+                items.push(item);
+            } else {
+                return Err(self.unexpected(":"));
+            }
             if !self.at(&TokenKind::Comma) {
                 break;
             }
             self.bump();
+        }
+        if !entries.is_empty() {
+            let end = self.expect(&TokenKind::RBracket, "]")?;
+            return Ok(Expr {
+                kind: ExprKind::Dict(entries),
+                span: start.to(end),
+            });
         }
         let end = self.expect(&TokenKind::RBracket, "]")?;
         Ok(Expr {

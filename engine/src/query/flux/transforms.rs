@@ -189,6 +189,17 @@ fn range_tables(
 ) -> R2 {
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
+        // A table that already has bounds (an earlier `range`) keeps the intersection.
+        let bound = |label: &str| match t
+            .meta
+            .column_index(label)
+            .and_then(|i| t.meta.key_values.get(i))
+        {
+            Some(Some(Cell::DateTime(v))) => Some(*v),
+            _ => None,
+        };
+        let start = bound(start_col).map_or(start, |s| s.max(start));
+        let stop = bound(stop_col).map_or(stop, |s| s.min(stop));
         let Some(ti) = t.meta.column_index(time_col) else {
             return Err(format!("missing time column \"{time_col}\""));
         };
@@ -627,6 +638,9 @@ fn fill_tables(
 // ---------------------------------------------------------------------------------------------
 // pivot
 
+/// One output row of `pivot`: the row-key values and `(value column, cell)` pairs.
+type PivotRow = (Vec<Option<Cell>>, Vec<(usize, Option<Cell>)>);
+
 fn pivot_tables(
     tables: Vec<TableChunk>,
     row_key: &[String],
@@ -638,7 +652,7 @@ fn pivot_tables(
         key_cols: Vec<ColumnMeta>,
         row_cols: Vec<ColumnMeta>,
         value_cols: Vec<(String, ColumnType)>,
-        rows: Vec<(Vec<Option<Cell>>, Vec<(usize, Option<Cell>)>)>,
+        rows: Vec<PivotRow>,
     }
     let mut groups: Vec<Group> = Vec::new();
     for t in tables {
@@ -663,7 +677,7 @@ fn pivot_tables(
         }
         let key: Vec<(String, Option<Cell>)> = group_key(&t)
             .into_iter()
-            .filter(|(l, _)| !column_key.contains(l) && l != value_column && !row_key.contains(l))
+            .filter(|(l, _)| !column_key.contains(l) && l != value_column)
             .collect();
         let ks = super::tables::key_string(&key);
         let gi = match groups
@@ -676,13 +690,18 @@ fn pivot_tables(
                     key_cols: m
                         .columns
                         .iter()
-                        .filter(|c| key.iter().any(|(l, _)| *l == c.label))
+                        .filter(|c| {
+                            key.iter().any(|(l, _)| *l == c.label) && !row_key.contains(&c.label)
+                        })
                         .cloned()
                         .collect(),
                     row_cols: rk
                         .iter()
                         .filter_map(|&i| m.columns.get(i))
-                        .map(|c| ColumnMeta::new(c.label.clone(), c.ty, false))
+                        .map(|c| {
+                            let in_key = key.iter().any(|(l, _)| *l == c.label);
+                            ColumnMeta::new(c.label.clone(), c.ty, in_key)
+                        })
                         .collect(),
                     key,
                     value_cols: Vec::new(),
@@ -765,7 +784,14 @@ fn pivot_tables(
                 .collect();
             cols.push(column_from_cells(c.ty, cells));
             metas.push(c.clone());
-            keys.push(None);
+            keys.push(if c.group {
+                g.key
+                    .iter()
+                    .find(|(l, _)| *l == c.label)
+                    .and_then(|(_, v)| v.clone())
+            } else {
+                None
+            });
         }
         for (j, (label, ty)) in g.value_cols.iter().enumerate() {
             let cells = g

@@ -55,6 +55,8 @@ pub enum Value {
     Array(Arc<Vec<Value>>),
     /// `{...}`.
     Record(Arc<Record>),
+    /// `[k: v]` dictionary (entries in literal order, keys unique).
+    Dict(Arc<Vec<(Value, Value)>>),
     /// A function literal with its captured scope.
     Function(Arc<Closure>),
     /// A builtin function.
@@ -86,6 +88,16 @@ impl fmt::Debug for Value {
                 }
                 write!(f, "}}")
             }
+            Value::Dict(d) => {
+                write!(f, "[")?;
+                for (i, (k, v)) in d.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{k:?}: {v:?}")?;
+                }
+                write!(f, "]")
+            }
             Value::Function(_) => write!(f, "<function>"),
             Value::Builtin(b) => write!(f, "<builtin {}>", b.name),
             Value::Tables(_) => write!(f, "<tables>"),
@@ -107,6 +119,7 @@ impl PartialEq for Value {
             (Value::Regex(a), Value::Regex(b)) => a.as_str() == b.as_str(),
             (Value::Array(a), Value::Array(b)) => a == b,
             (Value::Record(a), Value::Record(b)) => a.fields == b.fields,
+            (Value::Dict(a), Value::Dict(b)) => a == b,
             (Value::Function(a), Value::Function(b)) => Arc::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => Arc::ptr_eq(a, b),
             (Value::Tables(a), Value::Tables(b)) => Arc::ptr_eq(a, b),
@@ -135,6 +148,7 @@ impl Value {
             Value::Regex(_) => "regexp",
             Value::Array(_) => "array",
             Value::Record(_) => "record",
+            Value::Dict(_) => "dict",
             Value::Function(_) | Value::Builtin(_) => "function",
             Value::Tables(_) => "stream of tables",
         }
@@ -194,7 +208,7 @@ impl Value {
             Value::UInt(u) => u.to_string(),
             Value::Float(x) => format_float(*x),
             Value::String(s) => s.to_string(),
-            Value::Time(t) => format_time(*t),
+            Value::Time(t) => format_time_nanos(*t),
             Value::Duration(d) => format_duration(*d),
             _ => return None,
         })
@@ -226,6 +240,16 @@ pub fn format_time(ns: i64) -> String {
     } else {
         let frac = format!("{sub:09}");
         format!("{base}.{}Z", frac.trim_end_matches('0'))
+    }
+}
+
+/// Formats a time as `string()` does: RFC3339 with all nine fraction digits.
+pub fn format_time_nanos(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let sub = ns.rem_euclid(1_000_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(dt) => format!("{}.{sub:09}Z", dt.format("%Y-%m-%dT%H:%M:%S")),
+        None => ns.to_string(),
     }
 }
 
