@@ -10,6 +10,8 @@ pub mod ast;
 pub mod builtins;
 pub mod csv;
 pub mod interp;
+#[cfg(test)]
+mod interp_tests;
 pub mod lexer;
 pub mod parser;
 pub mod tables;

@@ -809,6 +809,12 @@ impl Interp {
         pipe: Option<Value>,
         span: Span,
     ) -> R<Value> {
+        if let Some((k, _)) = args
+            .iter()
+            .find(|(k, _)| !c.params.iter().any(|p| *p.key.name == **k))
+        {
+            return Err(PlanError::new(span, format!("unexpected argument \"{k}\"")));
+        }
         let mut vars: Vec<(Arc<str>, Value)> = Vec::with_capacity(c.params.len());
         for p in &c.params {
             let name = p.key.name.as_str();

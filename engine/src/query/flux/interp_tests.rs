@@ -1,0 +1,527 @@
+//! Tests for the interpreter, the lazy table plans and the transformations.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use super::interp::Interp;
+use super::tables::{execute, EmptySource, ExecCtx, NodeKind, TableSource};
+use super::value::{Record, Value};
+use super::{builtins, compile, evaluate, parse, run, Limits};
+use crate::query::plan::{BucketRef, PlanError, ReadPlan};
+use crate::query::table::{ColumnType, TableChunk, Value as Cell};
+
+const NOW: i64 = 1_592_224_496_789_012_345; // 2020-06-15T12:34:56.789012345Z
+
+/// Evaluates `x = <src>` and returns `x`.
+fn eval(src: &str) -> Result<Value, PlanError> {
+    eval_with(&format!("x = {src}"), Value::Null)
+}
+
+fn eval_with(program: &str, params: Value) -> Result<Value, PlanError> {
+    let file = parse(program)?;
+    let mut interp = Interp::new(builtins::registry(), NOW, params);
+    let scope = interp.run_file(&file)?;
+    Ok(scope.get("x").cloned().unwrap_or(Value::Null))
+}
+
+fn ok(src: &str) -> Value {
+    eval(src).unwrap_or_else(|e| panic!("{src}: {e}"))
+}
+
+fn err(src: &str) -> String {
+    match eval(src) {
+        Ok(v) => panic!("{src}: expected an error, got {v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn literals_and_arithmetic() {
+    assert_eq!(ok("1 + 2 * 3"), Value::Int(7));
+    assert_eq!(ok("7 / 2"), Value::Int(3));
+    assert_eq!(ok("7.0 / 2.0"), Value::Float(3.5));
+    assert_eq!(ok("2 ^ 10"), Value::Int(1024));
+    assert_eq!(ok("-(3 % 2)"), Value::Int(-1));
+    assert_eq!(ok("\"a\" + \"b\""), Value::str("ab"));
+    assert_eq!(ok("uint(v: 3) + uint(v: 4)"), Value::UInt(7));
+    assert_eq!(ok("1h30m"), ok("90m"));
+    assert_eq!(
+        ok("2020-01-01T00:00:00Z"),
+        Value::Time(1_577_836_800_000_000_000)
+    );
+    assert_eq!(ok("[1, 2, 3][1]"), Value::Int(2));
+    assert_eq!(ok("{a: 1, b: \"x\"}.b"), Value::str("x"));
+    assert_eq!(ok("{a: 1}[\"a\"]"), Value::Int(1));
+    assert_eq!(ok("{a: 1}.missing"), Value::Null);
+}
+
+#[test]
+fn typing_errors_name_types_and_positions() {
+    let e = err("1 + 2.0");
+    assert!(e.contains("int + float"), "{e}");
+    assert!(e.starts_with("error @1:5-1:12"), "{e}");
+    let e = err("\"a\" * 2");
+    assert!(e.contains("string * int"), "{e}");
+    let e = err("1 / 0");
+    assert!(e.contains("division by zero"), "{e}");
+    let e = err("[1][5]");
+    assert!(e.contains("out of bounds"), "{e}");
+    let e = err("if 1 then 2 else 3");
+    assert!(e.contains("expected a bool"), "{e}");
+}
+
+#[test]
+fn comparisons_logic_and_regex() {
+    assert_eq!(ok("1 < 2.5"), Value::Bool(true));
+    assert_eq!(ok("uint(v: 3) == 3"), Value::Bool(true));
+    assert_eq!(ok("\"abc\" =~ /^a.c$/"), Value::Bool(true));
+    assert_eq!(ok("\"abc\" !~ /b/"), Value::Bool(false));
+    assert_eq!(ok("not (1 == 1) or true"), Value::Bool(true));
+    // `and` short-circuits: the right side would be a type error.
+    assert_eq!(ok("false and (1 + 1.0 == 2)"), Value::Bool(false));
+    assert_eq!(ok("exists {a: 1}.a"), Value::Bool(true));
+    assert_eq!(ok("exists {a: 1}.b"), Value::Bool(false));
+    assert_eq!(ok("if 2 > 1 then \"y\" else \"n\""), Value::str("y"));
+    assert_eq!(ok("{a: 1}.b == 1"), Value::Null);
+    assert!(err("1 < \"a\"").contains("int < string"));
+}
+
+#[test]
+fn closures_defaults_pipes_and_blocks() {
+    let v = eval_with(
+        "k = 10\nf = (a, b=2) => a * b + k\nk2 = 100\nx = f(a: 3)",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::Int(16));
+    let v = eval_with("add = (v=<-, n) => v + n\nx = 1 |> add(n: 2)", Value::Null);
+    assert_eq!(v.unwrap(), Value::Int(3));
+    let v = eval_with(
+        "f = (r) => {\n  y = r.a * 2\n  return {r with y: y}\n}\nx = f(r: {a: 1}).y",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::Int(2));
+    // Functions see the scope where they were written, not their own name.
+    let e = eval_with("f = (n) => f(n: n)\nx = f(n: 1)", Value::Null).unwrap_err();
+    assert!(e.message.contains("undefined identifier f"), "{e}");
+    let e = eval_with("f = (a) => a\nx = f(b: 1)", Value::Null).unwrap_err();
+    assert!(e.message.contains("unexpected argument"), "{e}");
+    let e = eval_with("f = (a) => a\nx = f()", Value::Null).unwrap_err();
+    assert!(e.message.contains("missing required argument \"a\""), "{e}");
+}
+
+#[test]
+fn record_with_keeps_order_and_overrides() {
+    let v = eval_with("r = {a: 1, b: 2}\nx = {r with b: 3, c: 4}", Value::Null).unwrap();
+    let Value::Record(r) = v else { panic!() };
+    let labels: Vec<&str> = r.fields.iter().map(|(k, _)| &**k).collect();
+    assert_eq!(labels, ["a", "b", "c"]);
+    assert_eq!(r.get("b"), Some(&Value::Int(3)));
+}
+
+#[test]
+fn string_interpolation() {
+    let v = eval_with(
+        "h = \"web\"\nx = \"host ${h}: ${1 + 2} ${2.5}\"",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::str("host web: 3 2.5"));
+    assert_eq!(ok("\"${\"in${\"ner\"}\"}\""), Value::str("inner"));
+    assert_eq!(ok("\"a\\${b}\""), Value::str("a${b}"));
+    let e = err("\"${nope}\"");
+    assert!(e.contains("undefined identifier nope"), "{e}");
+    assert!(e.starts_with("error @1:8"), "{e}");
+}
+
+#[test]
+fn undefined_identifiers_and_unsupported_members() {
+    let e = err("frobnicate(x: 1)");
+    assert_eq!(e, "error @1:5-1:15: undefined identifier frobnicate");
+    let e = eval_with(
+        "import \"strings\"\nx = strings.nope(v: \"a\")",
+        Value::Null,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("strings.nope is not supported"), "{e}");
+    assert_eq!(e.line, 2);
+}
+
+#[test]
+fn options_params_and_now() {
+    let v = eval_with(
+        "option now = () => 2020-01-01T00:00:00Z\nx = now()",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::Time(1_577_836_800_000_000_000));
+    assert_eq!(ok("now()"), Value::Time(NOW));
+    let params = Value::Record(Arc::new(Record {
+        fields: vec![(Arc::from("n"), Value::Int(5))],
+        package: None,
+    }));
+    assert_eq!(
+        eval_with("x = params.n * 2", params).unwrap(),
+        Value::Int(10)
+    );
+}
+
+#[test]
+fn packages() {
+    let run = |body: &str| {
+        eval_with(
+            &format!("import \"strings\"\nimport \"math\"\nimport \"date\"\nx = {body}"),
+            Value::Null,
+        )
+        .unwrap_or_else(|e| panic!("{body}: {e}"))
+    };
+    assert_eq!(run("strings.toUpper(v: \"ab\")"), Value::str("AB"));
+    assert_eq!(
+        run("strings.hasPrefix(v: \"abc\", prefix: \"ab\")"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        run("strings.replaceAll(v: \"a-b-c\", t: \"-\", u: \"+\")"),
+        Value::str("a+b+c")
+    );
+    assert_eq!(
+        run("length(arr: strings.split(v: \"a,b,c\", t: \",\"))"),
+        Value::Int(3)
+    );
+    assert_eq!(run("strings.trimSpace(v: \"  x \")"), Value::str("x"));
+    assert_eq!(run("math.floor(x: 2.7)"), Value::Float(2.0));
+    assert_eq!(run("date.hour(t: 2020-01-01T13:04:05Z)"), Value::Int(13));
+    assert_eq!(run("date.weekDay(t: 2020-01-01T13:04:05Z)"), Value::Int(3));
+    assert_eq!(
+        run("date.truncate(t: 2020-03-15T13:04:05Z, unit: 1mo)"),
+        ok("2020-03-01T00:00:00Z")
+    );
+    assert_eq!(
+        run("date.truncate(t: 2020-03-15T13:04:05Z, unit: 1h)"),
+        ok("2020-03-15T13:00:00Z")
+    );
+    assert_eq!(run("string(v: 1.5)"), Value::str("1.5"));
+    assert_eq!(run("int(v: \"42\")"), Value::Int(42));
+    assert_eq!(run("float(v: 3)"), Value::Float(3.0));
+    assert!(eval_with("x = int(v: \"x\")", Value::Null).is_err());
+    assert_eq!(run("contains(value: 2, set: [1, 2])"), Value::Bool(true));
+    assert_eq!(run("[\"a\": 1, \"b\": 2]"), ok("[\"a\": 1, \"b\": 2]"));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("x = {}1{}", "(".repeat(500), ")".repeat(500));
+    assert!(eval_with(&deep, Value::Null).is_err());
+    let deep = format!("x = \"{}\"", "${\"".repeat(20) + &"\"}".repeat(20));
+    assert!(eval_with(&deep, Value::Null).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+const DATA: &str = "
+#datatype,string,long,dateTime:RFC3339,double,string,string,string
+#group,false,false,false,false,true,true,true
+#default,_result,,,,,,
+,result,table,_time,_value,_field,_measurement,host
+,,0,2020-01-01T00:00:00Z,1,f,m,a
+,,0,2020-01-01T00:00:10Z,2,f,m,a
+,,0,2020-01-01T00:00:20Z,,f,m,a
+,,1,2020-01-01T00:00:00Z,10,f,m,b
+,,1,2020-01-01T00:00:10Z,30,f,m,b
+";
+
+/// Runs `inp |> <pipeline>` over [`DATA`] and returns the `_result` tables.
+fn tables(pipeline: &str) -> Vec<TableChunk> {
+    match try_tables(pipeline) {
+        Ok(t) => t,
+        Err(e) => panic!("{pipeline}: {e}"),
+    }
+}
+
+fn try_tables(pipeline: &str) -> Result<Vec<TableChunk>, PlanError> {
+    let q = format!("import \"csv\"\ninp = csv.from(csv: data)\ninp {pipeline}");
+    let file = parse(&q)?;
+    let mut file = file;
+    // Bind `data` first.
+    let data = parse(&format!("data = \"{}\"", DATA.replace('"', "\\\"")))?;
+    let mut body = data.body;
+    body.append(&mut file.body);
+    file.body = body;
+    let mut results = super::run_file(&file, NOW, Value::Null, &EmptySource, Limits::default())?;
+    Ok(results.pop().map(|(_, t)| t).unwrap_or_default())
+}
+
+fn labels(t: &TableChunk) -> Vec<String> {
+    t.meta.columns.iter().map(|c| c.label.clone()).collect()
+}
+
+fn key_labels(t: &TableChunk) -> Vec<String> {
+    t.meta
+        .columns
+        .iter()
+        .filter(|c| c.group)
+        .map(|c| c.label.clone())
+        .collect()
+}
+
+fn col(t: &TableChunk, label: &str) -> Vec<Option<Cell>> {
+    let i = t
+        .meta
+        .column_index(label)
+        .unwrap_or_else(|| panic!("no {label}"));
+    (0..t.rows()).map(|r| t.columns[i].get(r)).collect()
+}
+
+fn floats(v: &[f64]) -> Vec<Option<Cell>> {
+    v.iter().map(|x| Some(Cell::Double(*x))).collect()
+}
+
+#[test]
+fn csv_decoding() {
+    let t = tables("");
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        labels(&t[0]),
+        ["_time", "_value", "_field", "_measurement", "host"]
+    );
+    assert_eq!(key_labels(&t[0]), ["_field", "_measurement", "host"]);
+    assert_eq!(col(&t[0], "_value")[2], None);
+    for x in &t {
+        x.validate().unwrap();
+    }
+}
+
+#[test]
+fn range_adds_bounds_first_and_filters_rows() {
+    let t = tables("|> range(start: 2020-01-01T00:00:05Z, stop: 2020-01-01T00:00:20Z)");
+    assert_eq!(labels(&t[0])[..3], ["_start", "_stop", "_time"]);
+    assert_eq!(key_labels(&t[0])[..2], ["_start", "_stop"]);
+    assert_eq!(col(&t[0], "_value"), floats(&[2.0]));
+    assert_eq!(col(&t[1], "_value"), floats(&[30.0]));
+}
+
+#[test]
+fn filter_and_on_empty() {
+    let t = tables("|> filter(fn: (r) => r._value > 5.0)");
+    assert_eq!(t.len(), 1);
+    assert_eq!(col(&t[0], "host")[0], Some(Cell::String("b".into())));
+    let t = tables("|> filter(fn: (r) => r._value > 5.0, onEmpty: \"keep\")");
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].rows(), 0);
+    let t = tables("|> filter(fn: (r) => r.host =~ /^a/)");
+    assert_eq!(t.len(), 1);
+    let e = try_tables("|> filter(fn: (r) => r._value)").unwrap_err();
+    assert!(e.message.contains("must return a bool"), "{e}");
+}
+
+#[test]
+fn map_with_and_new_schema() {
+    let t = tables("|> map(fn: (r) => ({r with _value: r._value * 2.0, tag: \"${r.host}!\"}))");
+    assert_eq!(
+        labels(&t[0]),
+        ["_time", "_value", "_field", "_measurement", "host", "tag"]
+    );
+    assert_eq!(
+        col(&t[0], "_value"),
+        vec![Some(Cell::Double(2.0)), Some(Cell::Double(4.0)), None]
+    );
+    assert_eq!(col(&t[1], "tag")[0], Some(Cell::String("b!".into())));
+    // Dropping the key columns from the record drops them from the key and merges tables.
+    let t = tables("|> map(fn: (r) => ({v: r._value}))");
+    assert_eq!(t.len(), 1);
+    assert_eq!(labels(&t[0]), ["v"]);
+    assert_eq!(t[0].rows(), 5);
+    let e = try_tables("|> map(fn: (r) => ({v: r._value + 1}))").unwrap_err();
+    assert!(e.message.contains("float + int"), "{e}");
+}
+
+#[test]
+fn keep_drop_rename() {
+    let t = tables("|> keep(columns: [\"_value\", \"host\", \"nope\"])");
+    assert_eq!(labels(&t[0]), ["_value", "host"]);
+    assert_eq!(key_labels(&t[0]), ["host"]);
+    let t = tables("|> drop(columns: [\"host\"])");
+    assert_eq!(
+        t.len(),
+        1,
+        "dropping a key column merges tables with equal keys"
+    );
+    assert_eq!(t[0].rows(), 5);
+    let t = tables("|> drop(fn: (column) => column =~ /^_[tv]/)");
+    assert_eq!(labels(&t[0]), ["_field", "_measurement", "host"]);
+    let t = tables("|> rename(columns: {host: \"server\"})");
+    assert_eq!(key_labels(&t[0]), ["_field", "_measurement", "server"]);
+    let t = tables("|> rename(fn: (column) => \"x\" + column)");
+    assert_eq!(labels(&t[0])[0], "x_time");
+}
+
+#[test]
+fn group_modes() {
+    let t = tables("|> group()");
+    assert_eq!(t.len(), 1);
+    assert!(key_labels(&t[0]).is_empty());
+    assert_eq!(t[0].rows(), 5);
+    let t = tables("|> group(columns: [\"_value\"])");
+    assert_eq!(t.len(), 5);
+    let t = tables("|> group(columns: [\"host\", \"_value\", \"_time\"], mode: \"except\")");
+    assert_eq!(key_labels(&t[0]), ["_field", "_measurement"]);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn sort_limit_tail() {
+    let t = tables("|> sort(columns: [\"_value\"], desc: true)");
+    assert_eq!(
+        col(&t[0], "_value"),
+        vec![Some(Cell::Double(2.0)), Some(Cell::Double(1.0)), None]
+    );
+    let t = tables("|> sort()");
+    assert_eq!(col(&t[0], "_value")[0], None, "nulls sort first");
+    let t = tables("|> limit(n: 1, offset: 1)");
+    assert_eq!(col(&t[0], "_value"), floats(&[2.0]));
+    assert_eq!(col(&t[1], "_value"), floats(&[30.0]));
+    let t = tables("|> tail(n: 2)");
+    assert_eq!(col(&t[0], "_value"), vec![Some(Cell::Double(2.0)), None]);
+}
+
+#[test]
+fn set_duplicate_fill() {
+    let t = tables("|> set(key: \"host\", value: \"z\")");
+    assert_eq!(t.len(), 1, "set on a key column changes the key");
+    let t = tables("|> set(key: \"new\", value: \"v\")");
+    assert_eq!(labels(&t[0]).last().unwrap(), "new");
+    let t = tables("|> duplicate(column: \"host\", as: \"h2\")");
+    assert_eq!(col(&t[0], "h2")[0], Some(Cell::String("a".into())));
+    assert!(!key_labels(&t[0]).contains(&"h2".to_string()));
+    let t = tables("|> fill(value: 0.0)");
+    assert_eq!(col(&t[0], "_value")[2], Some(Cell::Double(0.0)));
+    let t = tables("|> fill(usePrevious: true)");
+    assert_eq!(col(&t[0], "_value")[2], Some(Cell::Double(2.0)));
+    assert!(try_tables("|> fill(value: 1)").is_err(), "type mismatch");
+}
+
+#[test]
+fn pivot_fields() {
+    let t = tables("|> pivot(rowKey: [\"_time\"], columnKey: [\"host\"], valueColumn: \"_value\")");
+    assert_eq!(t.len(), 1);
+    assert_eq!(labels(&t[0]), ["_field", "_measurement", "_time", "a", "b"]);
+    assert_eq!(t[0].rows(), 3);
+    assert_eq!(col(&t[0], "b")[2], None);
+}
+
+#[test]
+fn conversions_union_and_yields() {
+    let t = tables("|> toString()");
+    assert_eq!(t[0].meta.columns[1].ty, ColumnType::String);
+    assert_eq!(col(&t[0], "_value")[0], Some(Cell::String("1".into())));
+    let t = tables("|> toInt()");
+    assert_eq!(col(&t[1], "_value")[1], Some(Cell::Long(30)));
+    let q = "import \"array\"\na = array.from(rows: [{v: 1}])\nb = array.from(rows: [{v: 2}])\n\
+             union(tables: [a, b]) |> yield(name: \"u\")\na |> yield(name: \"first\")\nb";
+    let r = run(q, NOW, Value::Null, &EmptySource, Limits::default()).unwrap();
+    let names: Vec<&str> = r.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["u", "first", "_result"]);
+    assert_eq!(r[0].1.len(), 2);
+}
+
+#[test]
+fn array_from_and_diff() {
+    let q = "import \"array\"\nimport \"testing\"\n\
+             got = array.from(rows: [{a: 1.0, b: \"x\"}, {a: 2.0000001, b: \"y\"}])\n\
+             want = array.from(rows: [{b: \"x\", a: 1.0}, {b: \"y\", a: 2.0}])\n\
+             testing.diff(got, want)";
+    let r = run(q, NOW, Value::Null, &EmptySource, Limits::default()).unwrap();
+    assert_eq!(r[0].0, "errorOutput");
+    assert!(r[0].1.iter().all(|t| t.rows() == 0));
+    let q = "import \"array\"\nimport \"testing\"\n\
+             got = array.from(rows: [{a: 1}])\nwant = array.from(rows: [{a: 2}])\n\
+             testing.diff(got, want)";
+    let r = run(q, NOW, Value::Null, &EmptySource, Limits::default()).unwrap();
+    let t = &r[0].1[0];
+    assert_eq!(labels(t), ["_diff", "a"]);
+    assert_eq!(
+        col(t, "_diff"),
+        vec![
+            Some(Cell::String("-".into())),
+            Some(Cell::String("+".into()))
+        ]
+    );
+}
+
+/// Records the plans it is asked to read.
+#[derive(Default)]
+struct Recorder {
+    plans: Mutex<Vec<(BucketRef, ReadPlan)>>,
+}
+
+impl TableSource for Recorder {
+    fn read(&self, bucket: &BucketRef, plan: &ReadPlan) -> Result<Vec<TableChunk>, String> {
+        self.plans
+            .lock()
+            .unwrap()
+            .push((bucket.clone(), plan.clone()));
+        Ok(Vec::new())
+    }
+}
+
+#[test]
+fn from_range_filter_pushes_down_the_same_read_plan() {
+    for q in [
+        "from(bucket: \"b\") |> range(start: -1h) |> filter(fn: (r) => r._measurement == \"cpu\" and r.host != \"a\")",
+        "from(bucket: \"b\") |> filter(fn: (r) => r._field == \"f\" or r._field == \"g\") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-02-01T00:00:00Z) |> range(start: -1y)",
+        "m = \"cpu\"\nfrom(bucket: \"b\") |> range(start: -5m) |> filter(fn: (r) => r._measurement == m) |> yield(name: \"x\")",
+    ] {
+        let old = compile(q, NOW).unwrap();
+        let rec = Recorder::default();
+        let r = run(q, NOW, Value::Null, &rec, Limits::default()).unwrap();
+        assert_eq!(r[0].0, old.result_name);
+        let plans = rec.plans.lock().unwrap();
+        assert_eq!(plans.len(), 1, "{q}");
+        assert_eq!(plans[0].0, old.bucket);
+        assert_eq!(plans[0].1, old.read, "{q}");
+    }
+    // A filter on _value is not pushed: it stays an operation over the read.
+    let file = parse("from(bucket: \"b\") |> range(start: -1h) |> filter(fn: (r) => r._value > 1)")
+        .unwrap();
+    let (_, results) = evaluate(&file, NOW, Value::Null).unwrap();
+    let NodeKind::Op { name, inputs, .. } = &results[0].1.kind else {
+        panic!()
+    };
+    assert_eq!(name, "filter");
+    assert!(matches!(inputs[0].kind, NodeKind::Read { .. }));
+    let e = run(
+        "from(bucket: \"b\")",
+        NOW,
+        Value::Null,
+        &EmptySource,
+        Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("unbounded read"), "{e}");
+}
+
+#[test]
+fn memory_limit_deadline_and_cancel() {
+    let q = "import \"array\"\narray.from(rows: [{v: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]) |> map(fn: (r) => r)";
+    let limits = Limits {
+        memory: 50,
+        deadline: None,
+    };
+    let e = run(q, NOW, Value::Null, &EmptySource, limits).unwrap_err();
+    assert!(
+        e.message
+            .contains("query exceeded memory limit of 50 bytes"),
+        "{e}"
+    );
+    let file = parse(q).unwrap();
+    let (mut interp, results) = evaluate(&file, NOW, Value::Null).unwrap();
+    let cancel = AtomicBool::new(true);
+    let mut ctx = ExecCtx::new(&EmptySource, &mut interp);
+    ctx.cancel = Some(&cancel);
+    let e = execute(&results[0].1, &mut ctx).unwrap_err();
+    assert!(e.message.contains("canceled"), "{e}");
+    let mut ctx = ExecCtx::new(&EmptySource, &mut interp);
+    ctx.deadline = Some(std::time::Instant::now());
+    assert!(execute(&results[0].1, &mut ctx)
+        .unwrap_err()
+        .message
+        .contains("timed out"));
+}
