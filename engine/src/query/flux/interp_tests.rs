@@ -525,3 +525,51 @@ fn memory_limit_deadline_and_cancel() {
         .message
         .contains("timed out"));
 }
+
+#[test]
+fn join_inner_renames_shared_columns() {
+    let q = "import \"array\"\n\
+             a = array.from(rows: [{t: 1, v: 1.0, h: \"x\"}, {t: 2, v: 2.0, h: \"x\"}])\n\
+             b = array.from(rows: [{t: 2, v: 20.0}, {t: 3, v: 30.0}])\n\
+             join(tables: {a: a, b: b}, on: [\"t\"])";
+    let r = run(q, NOW, Value::Null, &EmptySource, Limits::default()).unwrap();
+    let t = &r[0].1[0];
+    assert_eq!(labels(t), ["t", "v_a", "h", "v_b"]);
+    assert_eq!(t.rows(), 1);
+    assert_eq!(col(t, "v_b"), floats(&[20.0]));
+    let e = run(
+        "import \"array\"\na = array.from(rows: [{t: 1}])\njoin(tables: {a: a, b: a}, on: [\"t\"], method: \"left\")",
+        NOW,
+        Value::Null,
+        &EmptySource,
+        Limits::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("not supported"), "{e}");
+}
+
+#[test]
+fn table_find_and_columns() {
+    let v = eval_with(
+        "import \"array\"\n\
+         t = array.from(rows: [{k: \"a\", v: 1}, {k: \"b\", v: 2}]) |> group(columns: [\"k\"])\n\
+         x = t |> findColumn(fn: (key) => key.k == \"b\", column: \"v\")",
+        Value::Null,
+    )
+    .unwrap();
+    assert_eq!(v, Value::Array(Arc::new(vec![Value::Int(2)])));
+    let v = eval_with(
+        "import \"array\"\n\
+         t = array.from(rows: [{k: \"a\", v: 1}])\n\
+         x = (t |> tableFind(fn: (key) => true) |> getRecord(idx: 0)).v",
+        Value::Null,
+    )
+    .unwrap();
+    assert_eq!(v, Value::Int(1));
+    let e = eval_with(
+        "x = from(bucket: \"b\") |> range(start: -1h) |> findRecord(fn: (key) => true, idx: 0)",
+        Value::Null,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("not supported"), "{e}");
+}

@@ -1017,6 +1017,8 @@ fn filter_builtin(args: &mut Args<'_>) -> R<Value> {
 
 /// Registers the structural transformations.
 pub fn register(reg: &mut Registry) {
+    register_join(reg);
+    register_find(reg);
     reg.register("range", Some("tables"), range_builtin);
     reg.register("filter", Some("tables"), filter_builtin);
     reg.register("yield", Some("tables"), |args| {
@@ -1235,5 +1237,260 @@ pub fn register(reg: &mut Registry) {
             },
             span: args.span,
         })))
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// join (classic `join(tables: {a: A, b: B}, on: [...], method: "inner")`)
+
+/// Inner join on equal, non-null `on` values (hash join). Output: the `on` columns, then the
+/// other columns of each side, suffixed `_<name>` when the label exists on both sides; the group
+/// key is the union of both rows' keys (renamed the same way).
+fn join_tables(
+    names: &[String; 2],
+    sides: [Vec<TableChunk>; 2],
+    on: &[String],
+    max_rows: usize,
+) -> R2 {
+    use std::collections::HashMap;
+    let [left, right] = sides;
+    let all_labels = |ts: &[TableChunk]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in ts {
+            for c in &t.meta.columns {
+                if !out.contains(&c.label) {
+                    out.push(c.label.clone());
+                }
+            }
+        }
+        out
+    };
+    let (ll, rl) = (all_labels(&left), all_labels(&right));
+    let out_label = |label: &str, side: usize| -> String {
+        if on.iter().any(|o| o == label) {
+            return label.to_string();
+        }
+        let other = if side == 0 { &rl } else { &ll };
+        if other.iter().any(|l| l == label) {
+            format!("{label}_{}", names[side])
+        } else {
+            label.to_string()
+        }
+    };
+    let on_key = |t: &TableChunk, row: usize| -> Option<String> {
+        let mut k = String::new();
+        for o in on {
+            let v = t
+                .meta
+                .column_index(o)
+                .and_then(|i| t.columns.get(i))?
+                .get(row)?;
+            k.push_str(&format!("{v:?}\u{1}"));
+        }
+        Some(k)
+    };
+    let mut index: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    for (ti, t) in right.iter().enumerate() {
+        for row in 0..t.rows() {
+            if let Some(k) = on_key(t, row) {
+                index.entry(k).or_default().push((ti, row));
+            }
+        }
+    }
+    let mut b = Builder::new();
+    let mut produced = 0usize;
+    for lt in &left {
+        for lrow in 0..lt.rows() {
+            let Some(k) = on_key(lt, lrow) else { continue };
+            let Some(matches) = index.get(&k) else {
+                continue;
+            };
+            for &(rti, rrow) in matches {
+                let Some(rt) = right.get(rti) else { continue };
+                produced += 1;
+                if produced > max_rows {
+                    return Err(format!("join produced more than {max_rows} rows"));
+                }
+                let mut key = Vec::new();
+                let mut cells: Vec<(String, ColumnType, Option<Cell>)> = Vec::new();
+                for o in on {
+                    if let Some(i) = lt.meta.column_index(o) {
+                        let (Some(m), Some(c)) = (lt.meta.columns.get(i), lt.columns.get(i)) else {
+                            continue;
+                        };
+                        cells.push((o.clone(), m.ty, c.get(lrow)));
+                    }
+                }
+                for (side, t, row) in [(0usize, lt, lrow), (1, rt, rrow)] {
+                    for (m, c) in t.meta.columns.iter().zip(&t.columns) {
+                        let label = out_label(&m.label, side);
+                        let v = c.get(row);
+                        if m.group && !key.iter().any(|(l, _): &(String, _)| *l == label) {
+                            key.push((label.clone(), v.clone()));
+                        }
+                        if !cells.iter().any(|(l, _, _)| *l == label) {
+                            cells.push((label, m.ty, v));
+                        }
+                    }
+                }
+                let ti = b.table(&key);
+                let mut row_cells = Vec::with_capacity(cells.len());
+                for (label, ty, v) in cells {
+                    row_cells.push((b.column(ti, &label, Some(ty))?, v));
+                }
+                b.push_row(ti, row_cells)?;
+            }
+        }
+    }
+    Ok(b.finish())
+}
+
+/// Maximum rows a join may produce.
+const MAX_JOIN_ROWS: usize = 10_000_000;
+
+fn register_join(reg: &mut Registry) {
+    reg.register("join", Some("tables"), |args| {
+        let Some(Value::Record(tables)) = args.take("tables") else {
+            return Err(args.err("tables must be a record of two streams, e.g. {a: a, b: b}"));
+        };
+        let on = args
+            .opt_strings("on")?
+            .ok_or_else(|| args.err("missing required argument \"on\""))?;
+        let method = args.string_or("method", "inner")?;
+        if method != "inner" {
+            return Err(args.err(format!("method {method:?} is not supported")));
+        }
+        let [(n0, Value::Tables(a)), (n1, Value::Tables(b))] = tables.fields.as_slice() else {
+            return Err(args.err("tables must be a record of exactly two streams"));
+        };
+        let names = [n0.to_string(), n1.to_string()];
+        Ok(Value::Tables(Arc::new(Node {
+            kind: NodeKind::Multi {
+                name: "join".to_string(),
+                op: Arc::new(move |mut inputs, _| {
+                    let right = inputs.pop().unwrap_or_default();
+                    let left = inputs.pop().unwrap_or_default();
+                    join_tables(&names, [left, right], &on, MAX_JOIN_ROWS)
+                }),
+                inputs: vec![a.clone(), b.clone()],
+            },
+            span: args.span,
+        })))
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// tableFind / getColumn / getRecord / findColumn / findRecord
+
+fn reads_storage(n: &Node, depth: usize) -> bool {
+    if depth > 512 {
+        return true;
+    }
+    match &n.kind {
+        NodeKind::Read { .. } => true,
+        NodeKind::Literal(_) => false,
+        NodeKind::Yield { input, .. } => reads_storage(input, depth + 1),
+        NodeKind::Op { inputs, .. } | NodeKind::Multi { inputs, .. } => {
+            inputs.iter().any(|i| reads_storage(i, depth + 1))
+        }
+    }
+}
+
+/// Executes a stream eagerly during evaluation (only for streams that read no storage).
+fn eager(args: &mut Args<'_>, node: &Arc<Node>) -> R<Vec<TableChunk>> {
+    if reads_storage(node, 0) {
+        return Err(args.err("over storage reads is not supported yet"));
+    }
+    let source = super::tables::EmptySource;
+    let mut ctx = ExecCtx::new(&source, args.interp);
+    super::tables::execute(node, &mut ctx)
+}
+
+fn find_table(args: &mut Args<'_>) -> R<Option<TableChunk>> {
+    let input = args.tables()?;
+    let f = args.function("fn")?;
+    let tables = eager(args, &input)?;
+    let param = first_param(&f).unwrap_or_else(|| Arc::from("key"));
+    for t in tables {
+        let key = group_key(&t);
+        let rec = Value::Record(Arc::new(Record {
+            fields: key
+                .iter()
+                .map(|(l, v)| (Arc::from(l.as_str()), Value::from_cell(v.as_ref())))
+                .collect(),
+            package: None,
+        }));
+        let span = args.span;
+        if args
+            .interp
+            .call(&f, vec![(param.clone(), rec)], None, span)?
+            == Value::Bool(true)
+        {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+fn table_column(args: &Args<'_>, t: &TableChunk, column: &str) -> R<Value> {
+    let i = t
+        .meta
+        .column_index(column)
+        .ok_or_else(|| args.err(format!("cannot find column \"{column}\"")))?;
+    let values = (0..t.rows())
+        .map(|r| Value::from_cell(t.columns.get(i).and_then(|c| c.get(r)).as_ref()))
+        .collect();
+    Ok(Value::Array(Arc::new(values)))
+}
+
+fn table_record(args: &Args<'_>, t: &TableChunk, idx: i64) -> R<Value> {
+    let row = usize::try_from(idx)
+        .ok()
+        .filter(|&r| r < t.rows())
+        .ok_or_else(|| args.err(format!("index {idx} out of bounds ({} rows)", t.rows())))?;
+    Ok(row_record(t, &labels(t), row))
+}
+
+fn single_table(args: &mut Args<'_>) -> R<TableChunk> {
+    let input = args.tables_arg("table")?;
+    let mut tables = eager(args, &input)?;
+    if tables.len() != 1 {
+        return Err(args.err(format!("expected one table, got {}", tables.len())));
+    }
+    tables.pop().ok_or_else(|| args.err("expected one table"))
+}
+
+fn register_find(reg: &mut Registry) {
+    reg.register("tableFind", Some("tables"), |args| {
+        let span = args.span;
+        let t = find_table(args)?.ok_or_else(|| args.err("no table found"))?;
+        Ok(Value::Tables(Arc::new(Node {
+            kind: NodeKind::Literal(Arc::new(vec![t])),
+            span,
+        })))
+    });
+    reg.register("getColumn", Some("table"), |args| {
+        let column = args.string("column")?;
+        let t = single_table(args)?;
+        table_column(args, &t, &column)
+    });
+    reg.register("getRecord", Some("table"), |args| {
+        let idx = args.int("idx")?;
+        let t = single_table(args)?;
+        table_record(args, &t, idx)
+    });
+    reg.register("findColumn", Some("tables"), |args| {
+        let column = args.string("column")?;
+        match find_table(args)? {
+            Some(t) => table_column(args, &t, &column),
+            None => Ok(Value::Array(Arc::new(Vec::new()))),
+        }
+    });
+    reg.register("findRecord", Some("tables"), |args| {
+        let idx = args.int("idx")?;
+        match find_table(args)? {
+            Some(t) => table_record(args, &t, idx),
+            None => Ok(Value::Record(Arc::new(Record::default()))),
+        }
     });
 }
