@@ -573,3 +573,18 @@ fn table_find_and_columns() {
     .unwrap_err();
     assert!(e.message.contains("not supported"), "{e}");
 }
+
+#[test]
+fn group_output_is_ordered_by_key() {
+    let q = "import \"array\"\n\
+             array.from(rows: [{k: \"b\", v: 1}, {k: \"a\", v: 2}, {k: \"c\", v: 3}, {k: \"a\", v: 4}])\n\
+             |> group(columns: [\"k\"])";
+    let r = run(q, NOW, Value::Null, &EmptySource, Limits::default()).unwrap();
+    let keys: Vec<Option<Cell>> = r[0].1.iter().map(|t| col(t, "k")[0].clone()).collect();
+    let s = |x: &str| Some(Cell::String(x.into()));
+    assert_eq!(keys, [s("a"), s("b"), s("c")]);
+    assert_eq!(
+        col(&r[0].1[0], "v"),
+        [Some(Cell::Long(2)), Some(Cell::Long(4))]
+    );
+}

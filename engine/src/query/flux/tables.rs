@@ -429,6 +429,20 @@ impl Builder {
     /// Finishes: columns whose type never became known are dropped (all-null columns of unknown
     /// type, e.g. `map` returning a missing `r.x`) unless they are key columns (then string).
     pub fn finish(self) -> Vec<TableChunk> {
+        self.finish_inner(false)
+    }
+
+    /// [`finish`](Self::finish), with tables ordered by group key as Flux's group lookup
+    /// orders them (fewer key columns first, then per key column: label, type, value with
+    /// nulls first).
+    pub fn finish_sorted(self) -> Vec<TableChunk> {
+        self.finish_inner(true)
+    }
+
+    fn finish_inner(mut self, sorted: bool) -> Vec<TableChunk> {
+        if sorted {
+            self.tables.sort_by(|a, b| key_cmp(&a.key, &b.key));
+        }
         self.tables
             .into_iter()
             .map(|tb| {
@@ -460,6 +474,35 @@ impl Builder {
             })
             .collect()
     }
+}
+
+/// Flux's group-key order: fewer columns first, then per column label, type, value (nulls
+/// first).
+pub fn key_cmp(a: &[(String, Option<Cell>)], b: &[(String, Option<Cell>)]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if a.len() != b.len() {
+        return a.len().cmp(&b.len());
+    }
+    for ((la, va), (lb, vb)) in a.iter().zip(b) {
+        let o = la.cmp(lb);
+        if o != Ordering::Equal {
+            return o;
+        }
+        let (ta, tb) = (
+            va.as_ref().map(|v| v.column_type() as u8),
+            vb.as_ref().map(|v| v.column_type() as u8),
+        );
+        if let (Some(x), Some(y)) = (ta, tb) {
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+        let o = super::transforms::cmp_cells(va.as_ref(), vb.as_ref());
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
 }
 
 /// A column of the given type from cells (cells of another type become null; callers check

@@ -82,7 +82,11 @@ pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
 
 /// Rebuilds tables, assigning each row to the group key `key_cols` (labels; columns missing from
 /// a table are left out of its key). Columns keep their order; key flags follow the new key.
-fn regroup(tables: Vec<TableChunk>, key_cols: &dyn Fn(&TableMeta) -> Vec<usize>) -> R2 {
+fn regroup(
+    tables: Vec<TableChunk>,
+    key_cols: &dyn Fn(&TableMeta) -> Vec<usize>,
+    sorted: bool,
+) -> R2 {
     let mut b = Builder::new();
     for t in tables {
         let kc = key_cols(&t.meta);
@@ -132,7 +136,11 @@ fn regroup(tables: Vec<TableChunk>, key_cols: &dyn Fn(&TableMeta) -> Vec<usize>)
             }
         }
     }
-    Ok(b.finish())
+    Ok(if sorted {
+        b.finish_sorted()
+    } else {
+        b.finish()
+    })
 }
 
 type R2 = Result<Vec<TableChunk>, String>;
@@ -173,7 +181,7 @@ fn rebuild(metas: Vec<ColumnMeta>, cols: Vec<ColumnData>, old: &TableMeta) -> Ta
 
 /// Merges tables with equal group keys (after a schema change that may have made keys equal).
 fn merge_equal_keys(tables: Vec<TableChunk>) -> R2 {
-    regroup(tables, &|m: &TableMeta| key_cols_where(m, |_| true))
+    regroup(tables, &|m: &TableMeta| key_cols_where(m, |_| true), false)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1127,18 +1135,16 @@ pub fn register(reg: &mut Registry) {
             other => return Err(args.err(format!("invalid mode {other:?}"))),
         };
         Ok(table_fn(move |t, _| {
-            regroup(t, &|m: &TableMeta| {
-                if except {
-                    m.columns
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| !cols.contains(&c.label))
-                        .map(|(i, _)| i)
-                        .collect()
-                } else {
-                    cols.iter().filter_map(|c| m.column_index(c)).collect()
-                }
-            })
+            // Key columns in table column order; output tables in group-key order.
+            let key = |m: &TableMeta| -> Vec<usize> {
+                m.columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| cols.contains(&c.label) != except)
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            regroup(t, &key, true)
         }))
     });
     reg.transform("sort", |args| {
