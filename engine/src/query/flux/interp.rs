@@ -29,6 +29,11 @@ use crate::query::plan::{add_duration, duration_value, PlanError, DEFAULT_RESULT
 
 /// Maximum nesting of function calls.
 pub const MAX_CALL_DEPTH: usize = 128;
+/// Maximum evaluation depth (expressions plus calls; a long `|>` chain nests one level per
+/// call), so a hostile query cannot overflow the stack.
+pub const MAX_EVAL_DEPTH: usize = 256;
+/// Maximum calls in one `|>` chain.
+pub const MAX_PIPE_CHAIN: usize = 1000;
 /// Maximum size of a compiled regex program, bytes.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// Maximum number of cached regexes.
@@ -538,7 +543,7 @@ impl Interp {
     /// Evaluates an expression.
     pub fn eval(&mut self, e: &Expr, scope: &Scope) -> R<Value> {
         self.depth += 1;
-        let r = if self.depth > MAX_CALL_DEPTH * 4 {
+        let r = if self.depth > MAX_EVAL_DEPTH {
             Err(PlanError::new(e.span, "expression nested too deeply"))
         } else {
             self.eval_inner(e, scope)
@@ -638,14 +643,31 @@ impl Interp {
                 let args = self.eval_args(args, scope)?;
                 self.call(&f, args, None, span)?
             }
-            ExprKind::Pipe { arg, call } => {
-                let piped = self.eval(arg, scope)?;
-                let ExprKind::Call { callee, args } = &call.kind else {
-                    return Err(PlanError::new(call.span, "pipe destination must be a call"));
-                };
-                let f = self.eval(callee, scope)?;
-                let args = self.eval_args(args, scope)?;
-                self.call(&f, args, Some(piped), call.span)?
+            ExprKind::Pipe { .. } => {
+                // Iterative over the chain (`a |> f() |> g()` nests to the left), so long
+                // pipelines cost no stack depth.
+                let mut calls = Vec::new();
+                let mut src = e;
+                while let ExprKind::Pipe { arg, call } = &src.kind {
+                    calls.push(call.as_ref());
+                    src = arg;
+                }
+                if calls.len() > MAX_PIPE_CHAIN {
+                    return Err(PlanError::new(
+                        span,
+                        format!("pipeline longer than {MAX_PIPE_CHAIN} calls"),
+                    ));
+                }
+                let mut piped = self.eval(src, scope)?;
+                for call in calls.into_iter().rev() {
+                    let ExprKind::Call { callee, args } = &call.kind else {
+                        return Err(PlanError::new(call.span, "pipe destination must be a call"));
+                    };
+                    let f = self.eval(callee, scope)?;
+                    let args = self.eval_args(args, scope)?;
+                    piped = self.call(&f, args, Some(piped), call.span)?;
+                }
+                piped
             }
             ExprKind::Member { object, property } => {
                 let obj = self.eval(object, scope)?;

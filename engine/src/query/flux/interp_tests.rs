@@ -588,3 +588,47 @@ fn group_output_is_ordered_by_key() {
         [Some(Cell::Long(2)), Some(Cell::Long(4))]
     );
 }
+
+#[test]
+fn long_pipe_chains_are_bounded() {
+    // Runs on a small stack, like an executor thread would.
+    let h = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            for n in [900usize, 5000] {
+                let q = format!(
+                    "import \"array\"\narray.from(rows: [{{v: 1}}]){}",
+                    " |> map(fn: (r) => r)".repeat(n)
+                );
+                let r = run(&q, NOW, Value::Null, &EmptySource, Limits::default());
+                if n == 900 {
+                    assert!(r.is_ok(), "{r:?}");
+                } else {
+                    let e = r.unwrap_err();
+                    assert!(e.message.contains("longer than"), "{e}");
+                }
+            }
+        })
+        .unwrap();
+    h.join().unwrap();
+}
+
+#[test]
+fn deepest_accepted_nesting_fits_a_small_stack() {
+    let h = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            for depth in [20usize, 60, 100] {
+                let q = format!(
+                    "f = (x) => x\nx = {}1{}",
+                    "f(x: (".repeat(depth),
+                    "))".repeat(depth)
+                );
+                let _ = eval_with(&q, Value::Null);
+                let q = format!("x = {}1{}", "-(".repeat(depth), ")".repeat(depth));
+                let _ = eval_with(&q, Value::Null);
+            }
+        })
+        .unwrap();
+    h.join().unwrap();
+}

@@ -216,7 +216,7 @@ pub fn tables_bytes(tables: &[TableChunk]) -> usize {
 }
 
 /// Maximum plan depth executed (bounds recursion).
-const MAX_NODE_DEPTH: usize = 512;
+const MAX_NODE_DEPTH: usize = 256;
 
 /// Executes a plan node to whole tables.
 pub fn execute(node: &Arc<Node>, ctx: &mut ExecCtx<'_>) -> Result<Vec<TableChunk>, PlanError> {
@@ -252,16 +252,41 @@ fn exec_depth(
         }
         NodeKind::Literal(t) => t.as_ref().clone(),
         NodeKind::Yield { input, .. } => return exec_depth(input, ctx, depth + 1),
-        NodeKind::Op { name, op, inputs } => {
-            let input = match inputs.first() {
-                Some(i) => exec_depth(i, ctx, depth + 1)?,
-                None => Vec::new(),
+        NodeKind::Op { .. } => {
+            // Iterative over a chain of single-input operations (the common pipeline shape),
+            // so long pipelines cost no stack depth.
+            let mut chain: Vec<&Node> = Vec::new();
+            let mut cur: &Arc<Node> = node;
+            loop {
+                match &cur.kind {
+                    NodeKind::Op { inputs, .. } => {
+                        chain.push(cur);
+                        match inputs.first() {
+                            Some(i) => cur = i,
+                            None => break,
+                        }
+                    }
+                    NodeKind::Yield { input, .. } => cur = input,
+                    _ => break,
+                }
+            }
+            let mut tables = match chain.last().map(|n| &n.kind) {
+                Some(NodeKind::Op { inputs, .. }) if inputs.is_empty() => Vec::new(),
+                _ => exec_depth(cur, ctx, depth + 1)?,
             };
-            let in_bytes = tables_bytes(&input);
-            ctx.charge(in_bytes).map_err(at)?;
-            let r = op(input, ctx).map_err(|e| at(format!("{name}: {e}")));
-            ctx.release(in_bytes);
-            r?
+            for n in chain.into_iter().rev() {
+                let NodeKind::Op { name, op, .. } = &n.kind else {
+                    continue;
+                };
+                let at = |m: String| PlanError::new(n.span, m);
+                ctx.check_time().map_err(at)?;
+                let in_bytes = tables_bytes(&tables);
+                ctx.charge(in_bytes).map_err(at)?;
+                let r = op(tables, ctx).map_err(|e| at(format!("{name}: {e}")));
+                ctx.release(in_bytes);
+                tables = r?;
+            }
+            tables
         }
         NodeKind::Multi { name, op, inputs } => {
             let mut all = Vec::with_capacity(inputs.len());
