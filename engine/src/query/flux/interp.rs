@@ -631,6 +631,10 @@ impl Interp {
             }
             ExprKind::Function { params, body } => Value::Function(Arc::new(Closure {
                 params: params.clone(),
+                param_names: params
+                    .iter()
+                    .map(|p| Arc::from(p.key.name.as_str()))
+                    .collect(),
                 body: match body {
                     FunctionBody::Expr(x) => ClosureBody::Expr((**x).clone()),
                     FunctionBody::Block(b) => ClosureBody::Block(b.clone()),
@@ -838,7 +842,7 @@ impl Interp {
             return Err(PlanError::new(span, format!("unexpected argument \"{k}\"")));
         }
         let mut vars: Vec<(Arc<str>, Value)> = Vec::with_capacity(c.params.len());
-        for p in &c.params {
+        for (p, shared) in c.params.iter().zip(&c.param_names) {
             let name = p.key.name.as_str();
             let v = if let Some(i) = args.iter().position(|(k, _)| &**k == name) {
                 args.swap_remove(i).1
@@ -861,7 +865,7 @@ impl Interp {
                     format!("missing required argument \"{name}\""),
                 ));
             };
-            vars.push((Arc::from(name), v));
+            vars.push((shared.clone(), v));
         }
         if let Some((k, _)) = args.first() {
             return Err(PlanError::new(span, format!("unexpected argument \"{k}\"")));

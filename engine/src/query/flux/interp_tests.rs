@@ -632,3 +632,64 @@ fn deepest_accepted_nesting_fits_a_small_stack() {
         .unwrap();
     h.join().unwrap();
 }
+
+/// Rough per-row cost of `filter` + `map` (run with `--ignored --nocapture`, ideally `--release`).
+#[test]
+#[ignore]
+fn row_function_throughput() {
+    let rows = 200_000;
+    let meta = Arc::new(crate::query::table::TableMeta::new(
+        vec![
+            crate::query::table::ColumnMeta::new("_time", ColumnType::DateTime, false),
+            crate::query::table::ColumnMeta::new("_value", ColumnType::Double, false),
+            crate::query::table::ColumnMeta::new("host", ColumnType::String, true),
+        ],
+        vec![None, None, Some(Cell::String("h".into()))],
+    ));
+    let table = TableChunk {
+        meta,
+        columns: vec![
+            crate::query::table::ColumnData::DateTime((0..rows).map(Some).collect()),
+            crate::query::table::ColumnData::Double((0..rows).map(|i| Some(i as f64)).collect()),
+            crate::query::table::ColumnData::String(vec![Some("h".into()); rows as usize]),
+        ],
+    };
+    struct One(TableChunk);
+    impl TableSource for One {
+        fn read(&self, _: &BucketRef, _: &ReadPlan) -> Result<Vec<TableChunk>, String> {
+            Ok(vec![self.0.clone()])
+        }
+    }
+    let q = "from(bucket: \"b\") |> range(start: 0) \
+             |> filter(fn: (r) => r._value > 10.0 and r.host == \"h\") \
+             |> map(fn: (r) => ({r with _value: r._value * 2.0, x: \"${r.host}-1\"}))";
+    let t0 = std::time::Instant::now();
+    let r = run(
+        q,
+        NOW,
+        Value::Null,
+        &One(table),
+        Limits {
+            memory: 1 << 30,
+            deadline: None,
+        },
+    )
+    .unwrap();
+    let el = t0.elapsed();
+    println!(
+        "{} rows filter+map: {el:?} ({:?}/row)",
+        r[0].1[0].rows(),
+        el / rows as u32
+    );
+}
+
+#[test]
+fn append_chunk_concatenates_one_table() {
+    let mut t = tables("")[0].clone();
+    let more = t.clone();
+    super::tables::append_chunk(&mut t, more).unwrap();
+    assert_eq!(t.rows(), 6);
+    t.validate().unwrap();
+    let other = tables("|> keep(columns: [\"_value\"])")[0].clone();
+    assert!(super::tables::append_chunk(&mut t, other).is_err());
+}

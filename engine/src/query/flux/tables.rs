@@ -319,6 +319,9 @@ fn exec_depth(
 // ---------------------------------------------------------------------------------------------
 // Table helpers shared by the transformations.
 
+/// A group key: `(label, value)` of each key column.
+pub type GroupKey = Vec<(String, Option<Cell>)>;
+
 /// The group key of a table: `(label, value)` of each key column, in column order.
 pub fn group_key(t: &TableChunk) -> Vec<(String, Option<Cell>)> {
     t.meta
@@ -617,4 +620,24 @@ pub fn select_rows(t: &TableChunk, idx: &[usize]) -> TableChunk {
 /// A column of `rows` copies of a cell.
 pub fn constant_column(ty: ColumnType, v: Option<&Cell>, rows: usize) -> ColumnData {
     column_from_cells(ty, vec![v.cloned(); rows])
+}
+
+/// Appends the rows of `src` to `dst` (same schema: the chunks of one table, e.g. what the
+/// shard read path streams). Errors if the schemas differ.
+pub fn append_chunk(dst: &mut TableChunk, src: TableChunk) -> Result<(), String> {
+    if !dst.meta.same_columns(&src.meta) {
+        return Err("cannot append a chunk with a different schema".to_string());
+    }
+    for (d, s) in dst.columns.iter_mut().zip(src.columns) {
+        match (d, s) {
+            (ColumnData::String(a), ColumnData::String(b)) => a.extend(b),
+            (ColumnData::Long(a), ColumnData::Long(b)) => a.extend(b),
+            (ColumnData::UnsignedLong(a), ColumnData::UnsignedLong(b)) => a.extend(b),
+            (ColumnData::Double(a), ColumnData::Double(b)) => a.extend(b),
+            (ColumnData::Boolean(a), ColumnData::Boolean(b)) => a.extend(b),
+            (ColumnData::DateTime(a), ColumnData::DateTime(b)) => a.extend(b),
+            _ => return Err("column types differ".to_string()),
+        }
+    }
+    Ok(())
 }

@@ -50,6 +50,52 @@ pub fn row_record(t: &TableChunk, labels: &[Arc<str>], row: usize) -> Value {
     }))
 }
 
+/// Builds row records cheaply: every column is converted to runtime values once per table, so a
+/// row costs one vector and one `Arc` (cells are shared by reference count).
+struct RowReader {
+    labels: Vec<Arc<str>>,
+    columns: Vec<Vec<Value>>,
+}
+
+impl RowReader {
+    fn new(t: &TableChunk) -> Self {
+        fn conv<T>(v: &[Option<T>], f: impl Fn(&T) -> Value) -> Vec<Value> {
+            v.iter()
+                .map(|c| c.as_ref().map_or(Value::Null, &f))
+                .collect()
+        }
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnData::String(v) => conv(v, |s| Value::str(s)),
+                ColumnData::Long(v) => conv(v, |x| Value::Int(*x)),
+                ColumnData::UnsignedLong(v) => conv(v, |x| Value::UInt(*x)),
+                ColumnData::Double(v) => conv(v, |x| Value::Float(*x)),
+                ColumnData::Boolean(v) => conv(v, |x| Value::Bool(*x)),
+                ColumnData::DateTime(v) => conv(v, |x| Value::Time(*x)),
+            })
+            .collect();
+        RowReader {
+            labels: labels(t),
+            columns,
+        }
+    }
+
+    fn row(&self, row: usize) -> Value {
+        let fields = self
+            .labels
+            .iter()
+            .zip(&self.columns)
+            .map(|(l, c)| (l.clone(), c.get(row).cloned().unwrap_or(Value::Null)))
+            .collect();
+        Value::Record(Arc::new(Record {
+            fields,
+            package: None,
+        }))
+    }
+}
+
 fn call_row(
     interp: &mut Interp,
     f: &Value,
@@ -342,10 +388,10 @@ fn filter_tables(
     let param = first_param(f).unwrap_or_else(|| Arc::from("r"));
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
-        let labels = labels(&t);
+        let reader = RowReader::new(&t);
         let mut idx = Vec::new();
         for row in 0..t.rows() {
-            let rec = row_record(&t, &labels, row);
+            let rec = reader.row(row);
             match call_row(ctx.interp, f, &param, rec, span)? {
                 Value::Bool(true) => idx.push(row),
                 Value::Bool(false) | Value::Null => {}
@@ -371,10 +417,11 @@ fn map_tables(tables: Vec<TableChunk>, f: &Value, span: Span, ctx: &mut ExecCtx<
     let param = first_param(f).unwrap_or_else(|| Arc::from("r"));
     let mut b = Builder::new();
     for t in tables {
-        let labels = labels(&t);
+        let reader = RowReader::new(&t);
         let in_key = group_key(&t);
+        let mut last: Option<(super::tables::GroupKey, usize)> = None;
         for row in 0..t.rows() {
-            let rec = row_record(&t, &labels, row);
+            let rec = reader.row(row);
             let out = call_row(ctx.interp, f, &param, rec, span)?;
             let Value::Record(o) = out else {
                 return Err(format!("fn must return a record, got {}", out.type_name()));
@@ -385,7 +432,15 @@ fn map_tables(tables: Vec<TableChunk>, f: &Value, span: Span, ctx: &mut ExecCtx<
                     key.push((k.clone(), cell_of(k, v)?));
                 }
             }
-            let ti = b.table(&key);
+            // Rows of one table usually keep their key: skip the lookup when it is unchanged.
+            let ti = match &last {
+                Some((k, ti)) if *k == key => *ti,
+                _ => {
+                    let ti = b.table(&key);
+                    last = Some((key, ti));
+                    ti
+                }
+            };
             let mut cells = Vec::with_capacity(o.fields.len());
             for (label, v) in &o.fields {
                 let input_ty = t

@@ -322,6 +322,8 @@ impl Record {
 pub struct Closure {
     /// Parameters (with default expressions, evaluated in the closure's scope at call time).
     pub params: Vec<Param>,
+    /// The parameter names, shared (so a call allocates no names).
+    pub param_names: Vec<Arc<str>>,
     /// The body.
     pub body: ClosureBody,
     /// The captured scope.
