@@ -451,6 +451,20 @@ impl Interp {
             self.imports
                 .push((Arc::from(alias.as_str()), Value::Record(Arc::new(rec))));
         }
+        // Options apply to the whole program (Flux evaluates them first): a self-contained
+        // `option now = ...` takes effect even when written after its uses. It is evaluated
+        // again in order below, so one that needs earlier bindings still works there.
+        for stmt in &file.body {
+            if let Statement::Option {
+                package: None, id, ..
+            } = stmt
+            {
+                if id.name == "now" {
+                    let mut empty = Scope::default();
+                    let _ = self.statement(stmt, &mut empty, true);
+                }
+            }
+        }
         let mut scope = Scope::default();
         for stmt in &file.body {
             self.statement(stmt, &mut scope, true)?;

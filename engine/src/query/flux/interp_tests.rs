@@ -693,3 +693,39 @@ fn append_chunk_concatenates_one_table() {
     let other = tables("|> keep(columns: [\"_value\"])")[0].clone();
     assert!(super::tables::append_chunk(&mut t, other).is_err());
 }
+
+#[test]
+fn option_now_applies_before_its_position() {
+    let v = eval_with(
+        "x = now()\noption now = () => 2020-01-01T00:00:00Z",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::Time(1_577_836_800_000_000_000));
+}
+
+#[test]
+fn exec_ctx_apply_runs_a_function_value_over_tables() {
+    let file = parse(
+        "f = (tables=<-, column) => tables |> map(fn: (r) => ({r with _value: r._value * 10.0}))\n\
+         g = sort",
+    )
+    .unwrap();
+    let mut interp = Interp::new(builtins::registry(), NOW, Value::Null);
+    let scope = interp.run_file(&file).unwrap();
+    let f = scope.get("f").cloned().unwrap();
+    let g = scope.get("g").cloned().unwrap();
+    let input = tables("|> limit(n: 1)");
+    let mut ctx = ExecCtx::new(&EmptySource, &mut interp);
+    let out = ctx
+        .apply(
+            &f,
+            input.clone(),
+            vec![(Arc::from("column"), Value::str("_value"))],
+        )
+        .unwrap();
+    assert_eq!(col(&out[0], "_value"), floats(&[10.0]));
+    let out = ctx
+        .apply(&g, input, vec![(Arc::from("desc"), Value::Bool(true))])
+        .unwrap();
+    assert_eq!(out.len(), 2);
+}

@@ -169,6 +169,35 @@ impl<'a> ExecCtx<'a> {
         }
     }
 
+    /// Applies a Flux function value that transforms tables (a builtin such as `mean`, or a
+    /// closure `(tables=<-, column) => tables |> ...`) to already-computed tables, at execution
+    /// time: the tables are piped in as a literal stream and the resulting plan is executed.
+    /// `args` are extra named arguments (e.g. `column`). This is how `aggregateWindow(fn:)`
+    /// can run an arbitrary aggregate per window.
+    pub fn apply(
+        &mut self,
+        f: &super::value::Value,
+        tables: Vec<TableChunk>,
+        args: Vec<(Arc<str>, super::value::Value)>,
+    ) -> Result<Vec<TableChunk>, String> {
+        use super::value::Value;
+        let input = Value::Tables(Arc::new(Node {
+            kind: NodeKind::Literal(Arc::new(tables)),
+            span: Span::default(),
+        }));
+        let out = self
+            .interp
+            .call(f, args, Some(input), Span::default())
+            .map_err(|e| e.to_string())?;
+        match out {
+            Value::Tables(node) => execute(&node, self).map_err(|e| e.to_string()),
+            other => Err(format!(
+                "function must return a stream of tables, got {}",
+                other.type_name()
+            )),
+        }
+    }
+
     fn charge(&mut self, bytes: usize) -> Result<(), String> {
         self.used = self.used.saturating_add(bytes);
         if self.used > self.memory_limit {
