@@ -729,3 +729,31 @@ fn exec_ctx_apply_runs_a_function_value_over_tables() {
         .unwrap();
     assert_eq!(out.len(), 2);
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Arbitrary token soup never panics the lexer, parser, interpreter or executor.
+        #[test]
+        fn arbitrary_programs_do_not_panic(
+            parts in proptest::collection::vec(
+                prop::sample::select(vec![
+                    "x", "=", "1", "2.5", "\"s\"", "\"${x}\"", "(", ")", "[", "]", "{", "}",
+                    ",", ":", ".", "+", "-", "*", "/", "%", "^", "==", "<", "=~", "/a/",
+                    "and", "or", "not", "exists", "if", "then", "else", "=>", "<-", "|>",
+                    "r", "f", "map", "filter", "fn", "range", "start", "1h", "-1mo",
+                    "2020-01-01T00:00:00Z", "array.from", "rows", "import \"array\"\n",
+                    "\n", "return", "group", "columns", "with", "yield", "tables",
+                ]),
+                0..40,
+            )
+        ) {
+            let q = parts.join(" ");
+            let _ = run(&q, NOW, Value::Null, &EmptySource, Limits::default());
+        }
+    }
+}
