@@ -757,3 +757,25 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn read_requests_and_memory_source() {
+    let q = "a = from(bucket: \"b\") |> range(start: -1h)\n\
+             a |> filter(fn: (r) => r._value > 0) |> map(fn: (r) => r) |> yield(name: \"x\")\n\
+             a |> yield(name: \"y\")\n\
+             from(bucket: \"c\") |> range(start: -2h) |> filter(fn: (r) => r._field == \"f\")";
+    let file = parse(q).unwrap();
+    let (mut interp, results) = evaluate(&file, NOW, Value::Null).unwrap();
+    let reqs = super::tables::read_requests(results.iter().map(|(_, n)| n));
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].0, BucketRef::Name("b".into()));
+    assert_eq!(reqs[1].0, BucketRef::Name("c".into()));
+    let mut mem = super::tables::MemorySource::new();
+    for (b, p) in reqs {
+        mem.insert(b, p, tables(""));
+    }
+    let mut ctx = ExecCtx::new(&mem, &mut interp);
+    for (_, n) in &results {
+        assert_eq!(execute(n, &mut ctx).unwrap().len(), 2);
+    }
+}

@@ -670,3 +670,83 @@ pub fn append_chunk(dst: &mut TableChunk, src: TableChunk) -> Result<(), String>
     }
     Ok(())
 }
+
+/// The storage reads a set of plans needs, deduplicated, in first-use order: what an async
+/// caller (the HTTP layer) fetches from the shards before executing synchronously over a
+/// [`MemorySource`]. Reads without a `range` are skipped (executing them is an error).
+pub fn read_requests<'n>(
+    roots: impl IntoIterator<Item = &'n Arc<Node>>,
+) -> Vec<(BucketRef, ReadPlan)> {
+    fn walk(n: &Node, out: &mut Vec<(BucketRef, ReadPlan)>, depth: usize) {
+        if depth > MAX_NODE_DEPTH {
+            return;
+        }
+        match &n.kind {
+            NodeKind::Read {
+                bucket,
+                bounds: Some(_),
+                plan,
+            } => {
+                if !out.iter().any(|(b, p)| b == bucket && p == plan) {
+                    out.push((bucket.clone(), plan.clone()));
+                }
+            }
+            NodeKind::Read { .. } | NodeKind::Literal(_) => {}
+            NodeKind::Yield { input, .. } => walk(input, out, depth + 1),
+            NodeKind::Op { inputs, .. } | NodeKind::Multi { inputs, .. } => {
+                // Single-input chains are walked iteratively so long pipelines cost no depth.
+                let mut cur = inputs;
+                loop {
+                    match cur.as_slice() {
+                        [one] => match &one.kind {
+                            NodeKind::Op { inputs, .. } => cur = inputs,
+                            _ => {
+                                walk(one, out, depth + 1);
+                                break;
+                            }
+                        },
+                        many => {
+                            for i in many {
+                                walk(i, out, depth + 1);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for r in roots {
+        walk(r, &mut out, 0);
+    }
+    out
+}
+
+/// A [`TableSource`] over pre-fetched reads (see [`read_requests`]).
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    reads: Vec<((BucketRef, ReadPlan), Vec<TableChunk>)>,
+}
+
+impl MemorySource {
+    /// An empty source.
+    pub fn new() -> Self {
+        MemorySource::default()
+    }
+
+    /// Adds the result of one read.
+    pub fn insert(&mut self, bucket: BucketRef, plan: ReadPlan, tables: Vec<TableChunk>) {
+        self.reads.push(((bucket, plan), tables));
+    }
+}
+
+impl TableSource for MemorySource {
+    fn read(&self, bucket: &BucketRef, plan: &ReadPlan) -> Result<Vec<TableChunk>, String> {
+        self.reads
+            .iter()
+            .find(|((b, p), _)| b == bucket && p == plan)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| "internal: read was not prefetched".to_string())
+    }
+}
