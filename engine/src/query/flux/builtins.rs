@@ -251,7 +251,15 @@ fn register_strings(reg: &mut Registry) {
     });
     reg.register_in("regexp", "quoteMeta", None, |args| {
         let v = str_arg(args, "v")?;
-        Ok(Value::str(&regex::escape(&v)))
+        // Go's regexp.QuoteMeta escapes exactly these bytes.
+        let mut out = String::with_capacity(v.len() * 2);
+        for c in v.chars() {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        Ok(Value::str(&out))
     });
 }
 

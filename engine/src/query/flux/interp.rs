@@ -271,6 +271,24 @@ impl Args<'_> {
         }
     }
 
+    /// An optional float (ints are not converted).
+    pub fn opt_float(&mut self, name: &str) -> R<Option<f64>> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Float(x)) => Ok(Some(x)),
+            Some(v) => Err(self.type_err(name, "a float", &v)),
+        }
+    }
+
+    /// An optional bool.
+    pub fn opt_bool(&mut self, name: &str) -> R<Option<bool>> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(v) => Err(self.type_err(name, "a bool", &v)),
+        }
+    }
+
     /// A bool with a default.
     pub fn bool_or(&mut self, name: &str, default: bool) -> R<bool> {
         match self.take(name) {

@@ -779,3 +779,23 @@ fn read_requests_and_memory_source() {
         assert_eq!(execute(n, &mut ctx).unwrap().len(), 2);
     }
 }
+
+#[test]
+fn regexp_package() {
+    let v = eval_with(
+        "import \"regexp\"\nx = regexp.quoteMeta(v: \"a.b-c#(d)\")",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::str("a\\.b-c#\\(d\\)"));
+    let v = eval_with(
+        "import \"regexp\"\nre = regexp.compile(v: \"^h[0-9]$\")\nx = \"h1\" =~ re",
+        Value::Null,
+    );
+    assert_eq!(v.unwrap(), Value::Bool(true));
+    let e = eval_with(
+        "import \"regexp\"\nx = regexp.compile(v: \"(\")",
+        Value::Null,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("invalid regex"), "{e}");
+}
