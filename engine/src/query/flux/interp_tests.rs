@@ -799,3 +799,23 @@ fn regexp_package() {
     .unwrap_err();
     assert!(e.message.contains("invalid regex"), "{e}");
 }
+
+#[test]
+fn map_regroups_rows_whose_key_changes() {
+    let t = tables("|> map(fn: (r) => ({r with host: if r._value > 1.5 then \"x\" else \"y\"}))");
+    assert_eq!(t.len(), 2);
+    let rows: Vec<(Option<Cell>, usize)> = t
+        .iter()
+        .map(|x| (col(x, "host")[0].clone(), x.rows()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some(Cell::String("y".into())), 2),
+            (Some(Cell::String("x".into())), 3)
+        ]
+    );
+    for x in &t {
+        assert!(col(x, "host").iter().all(|h| *h == col(x, "host")[0]));
+    }
+}

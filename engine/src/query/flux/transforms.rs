@@ -426,16 +426,30 @@ fn map_tables(tables: Vec<TableChunk>, f: &Value, span: Span, ctx: &mut ExecCtx<
             let Value::Record(o) = out else {
                 return Err(format!("fn must return a record, got {}", out.type_name()));
             };
-            let mut key = Vec::with_capacity(in_key.len());
-            for (k, _) in &in_key {
-                if let Some(v) = o.get(k) {
-                    key.push((k.clone(), cell_of(k, v)?));
-                }
-            }
-            // Rows of one table usually keep their key: skip the lookup when it is unchanged.
+            // Rows of one table usually keep their key: reuse the last table without building
+            // the key when every key column present in the output has the same value.
+            let same = last.as_ref().is_some_and(|(lk, _)| {
+                let mut n = 0;
+                in_key.iter().all(|(k, _)| match o.get(k) {
+                    None => true,
+                    Some(v) => {
+                        let hit = lk.get(n).is_some_and(|(lk_label, lc)| {
+                            lk_label == k && value_eq_cell(v, lc.as_ref())
+                        });
+                        n += 1;
+                        hit
+                    }
+                }) && n == lk.len()
+            });
             let ti = match &last {
-                Some((k, ti)) if *k == key => *ti,
+                Some((_, ti)) if same => *ti,
                 _ => {
+                    let mut key = Vec::with_capacity(in_key.len());
+                    for (k, _) in &in_key {
+                        if let Some(v) = o.get(k) {
+                            key.push((k.clone(), cell_of(k, v)?));
+                        }
+                    }
                     let ti = b.table(&key);
                     last = Some((key, ti));
                     ti
@@ -443,14 +457,14 @@ fn map_tables(tables: Vec<TableChunk>, f: &Value, span: Span, ctx: &mut ExecCtx<
             };
             let mut cells = Vec::with_capacity(o.fields.len());
             for (label, v) in &o.fields {
-                let input_ty = t
-                    .meta
-                    .column_index(label)
-                    .and_then(|i| t.meta.columns.get(i))
-                    .map(|c| c.ty);
-                let ty = v
-                    .column_type()
-                    .or(if v.is_null() { input_ty } else { None });
+                // A null takes the input column's type, if the input has that column.
+                let ty = v.column_type().or_else(|| {
+                    t.meta
+                        .column_index(label)
+                        .and_then(|i| t.meta.columns.get(i))
+                        .map(|c| c.ty)
+                        .filter(|_| v.is_null())
+                });
                 let ci = b.column(ti, label, ty)?;
                 cells.push((ci, cell_of(label, v)?));
             }
@@ -458,6 +472,20 @@ fn map_tables(tables: Vec<TableChunk>, f: &Value, span: Span, ctx: &mut ExecCtx<
         }
     }
     Ok(b.finish())
+}
+
+/// Whether a runtime value equals a table cell (same type and value; null equals null).
+fn value_eq_cell(v: &Value, c: Option<&Cell>) -> bool {
+    match (v, c) {
+        (Value::Null, None) => true,
+        (Value::String(a), Some(Cell::String(b))) => **a == **b,
+        (Value::Int(a), Some(Cell::Long(b))) => a == b,
+        (Value::UInt(a), Some(Cell::UnsignedLong(b))) => a == b,
+        (Value::Float(a), Some(Cell::Double(b))) => a.to_bits() == b.to_bits(),
+        (Value::Bool(a), Some(Cell::Boolean(b))) => a == b,
+        (Value::Time(a), Some(Cell::DateTime(b))) => a == b,
+        _ => false,
+    }
 }
 
 fn cell_of(label: &str, v: &Value) -> Result<Option<Cell>, String> {

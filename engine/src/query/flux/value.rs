@@ -168,7 +168,7 @@ impl Value {
             Value::Int(i) => Cell::Long(*i),
             Value::UInt(u) => Cell::UnsignedLong(*u),
             Value::Float(x) => Cell::Double(*x),
-            Value::String(s) => Cell::String(s.to_string()),
+            Value::String(s) => Cell::String(String::from(&**s)),
             Value::Time(t) => Cell::DateTime(*t),
             other => return Err(other.type_name()),
         }))
