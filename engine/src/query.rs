@@ -2,6 +2,8 @@
 //!
 //! Pipeline: [`flux::compile`] turns query text into a [`plan::FluxQuery`] (lexer → parser →
 //! AST → planner). Execution produces [`table`] values, which the HTTP layer encodes.
+//! [`flux::run`] is the full engine (interpreter + lazy table plans + transformations) that will
+//! replace the planner path; see `flux/tables.rs`.
 //!
 //! Invariants:
 //! - Compiling never panics on any input and never returns a plan that differs from the query's

@@ -290,7 +290,7 @@ pub fn add_duration(t: i64, months: i64, nanos: i64) -> Option<i64> {
     t.checked_add(nanos)
 }
 
-fn duration_value(parts: &[DurationPart]) -> Option<(i64, i64)> {
+pub(crate) fn duration_value(parts: &[DurationPart]) -> Option<(i64, i64)> {
     let (mut months, mut nanos) = (0i64, 0i64);
     for p in parts {
         match p.unit {

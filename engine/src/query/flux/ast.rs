@@ -267,6 +267,15 @@ pub enum FunctionBody {
     Block(Vec<Statement>),
 }
 
+/// One part of an interpolated string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StringPart {
+    /// Literal text.
+    Text(String),
+    /// `${expr}`.
+    Expr(Expr),
+}
+
 /// Expression kinds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
@@ -278,6 +287,8 @@ pub enum ExprKind {
     Float(f64),
     /// String literal (escapes resolved).
     String(String),
+    /// Interpolated string `"a ${x} b"`: text and expression parts, in order.
+    StringExpr(Vec<StringPart>),
     /// Regex literal `/.../` (the pattern text).
     Regex(String),
     /// Duration literal.
@@ -286,6 +297,8 @@ pub enum ExprKind {
     DateTime(i64),
     /// `[a, b]`.
     Array(Vec<Expr>),
+    /// `[k: v, ...]` (dictionary; `[:]` is empty).
+    Dict(Vec<(Expr, Expr)>),
     /// `{with? k: v, ...}`.
     Record {
         /// `r with ...` base.

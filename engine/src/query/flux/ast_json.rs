@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::ast::{
     BinaryOp, DurationUnit, Expr, ExprKind, File, FunctionBody, Ident, Import, LogicalOp, Param,
-    Property, Span, Statement, UnaryOp,
+    Property, Span, Statement, StringPart, UnaryOp,
 };
 
 /// Byte offsets of line starts, to cut a span's `source` text out of the query.
@@ -273,6 +273,33 @@ fn expr(src: &Source, e: &Expr) -> Json {
             span,
             vec![("value", Json::from(s.as_str()))],
         ),
+        ExprKind::StringExpr(parts) => {
+            let parts: Vec<Json> = parts
+                .iter()
+                .map(|p| match p {
+                    StringPart::Text(t) => json!({"type": "TextPart", "value": t}),
+                    StringPart::Expr(e) => {
+                        json!({"type": "InterpolatedPart", "expression": expr(src, e)})
+                    }
+                })
+                .collect();
+            src.node(
+                "StringExpression",
+                span,
+                vec![("parts", Json::Array(parts))],
+            )
+        }
+        ExprKind::Dict(items) => {
+            let elements: Vec<Json> = items
+                .iter()
+                .map(|(k, v)| json!({"type": "DictItem", "key": expr(src, k), "val": expr(src, v)}))
+                .collect();
+            src.node(
+                "DictExpression",
+                span,
+                vec![("elements", Json::Array(elements))],
+            )
+        }
         ExprKind::Regex(r) => src.node(
             "RegexpLiteral",
             span,

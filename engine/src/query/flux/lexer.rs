@@ -22,6 +22,9 @@ pub enum TokenKind {
     Float(f64),
     /// String literal, decoded.
     Str(String),
+    /// String literal with `${expr}` interpolations: text parts and the tokens of each
+    /// expression (each ending with `Eof`).
+    StrInterp(Vec<InterpPart>),
     /// Regex literal, pattern text.
     Regex(String),
     /// Duration literal.
@@ -121,7 +124,7 @@ impl TokenKind {
             TokenKind::Ident(s) => format!("identifier {s}"),
             TokenKind::Int(v) => format!("integer {v}"),
             TokenKind::Float(v) => format!("float {v}"),
-            TokenKind::Str(_) => "string literal".to_string(),
+            TokenKind::Str(_) | TokenKind::StrInterp(_) => "string literal".to_string(),
             TokenKind::Regex(_) => "regex literal".to_string(),
             TokenKind::Duration(_) => "duration literal".to_string(),
             TokenKind::DateTime(_) => "date-time literal".to_string(),
@@ -185,6 +188,7 @@ impl TokenKind {
                 | TokenKind::Int(_)
                 | TokenKind::Float(_)
                 | TokenKind::Str(_)
+                | TokenKind::StrInterp(_)
                 | TokenKind::Regex(_)
                 | TokenKind::Duration(_)
                 | TokenKind::DateTime(_)
@@ -194,6 +198,18 @@ impl TokenKind {
         )
     }
 }
+
+/// One part of an interpolated string literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InterpPart {
+    /// Literal text (escapes resolved).
+    Text(String),
+    /// The tokens of a `${...}` expression, ending with `Eof`.
+    Expr(Vec<Token>),
+}
+
+/// Maximum nesting of string interpolations (`"${"${x}"}"`).
+const MAX_INTERP_DEPTH: usize = 8;
 
 /// A token with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -211,6 +227,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, PlanError> {
         i: 0,
         line: 1,
         column: 1,
+        interp_depth: 0,
     };
     let mut out: Vec<Token> = Vec::new();
     loop {
@@ -240,6 +257,7 @@ struct Lexer {
     i: usize,
     line: u32,
     column: u32,
+    interp_depth: usize,
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -542,12 +560,19 @@ impl Lexer {
     fn string(&mut self, start: Pos) -> Result<TokenKind, PlanError> {
         self.bump();
         let mut s = String::new();
+        let mut parts: Vec<InterpPart> = Vec::new();
         loop {
             let Some(c) = self.bump() else {
                 return Err(self.err(start, "unterminated string literal"));
             };
             match c {
-                '"' => return Ok(TokenKind::Str(s)),
+                '"' => {
+                    if parts.is_empty() {
+                        return Ok(TokenKind::Str(s));
+                    }
+                    parts.push(InterpPart::Text(s));
+                    return Ok(TokenKind::StrInterp(parts));
+                }
                 '\\' => {
                     let esc = self.bump();
                     match esc {
@@ -563,11 +588,61 @@ impl Lexer {
                     }
                 }
                 '$' if self.peek(0) == Some('{') => {
-                    return Err(self.err(start, "string interpolation is not supported"));
+                    self.bump();
+                    parts.push(InterpPart::Text(std::mem::take(&mut s)));
+                    let tokens = self.interpolation(start)?;
+                    parts.push(InterpPart::Expr(tokens));
                 }
                 c => s.push(c),
             }
         }
+    }
+
+    /// After `${`: the tokens up to the matching `}` (consumed), ending with `Eof`.
+    fn interpolation(&mut self, start: Pos) -> Result<Vec<Token>, PlanError> {
+        if self.interp_depth >= MAX_INTERP_DEPTH {
+            return Err(self.err(start, "string interpolation nested too deeply"));
+        }
+        self.interp_depth += 1;
+        let mut out: Vec<Token> = Vec::new();
+        let mut braces = 0usize;
+        let r = loop {
+            self.skip_trivia();
+            let tstart = self.pos();
+            let Some(c) = self.peek(0) else {
+                break Err(self.err(start, "unterminated string interpolation"));
+            };
+            if c == '}' && braces == 0 {
+                self.bump();
+                out.push(Token {
+                    kind: TokenKind::Eof,
+                    span: Span {
+                        start: tstart,
+                        end: tstart,
+                    },
+                });
+                break Ok(out);
+            }
+            let regex_ok = out.last().is_none_or(|t| !t.kind.ends_operand());
+            let kind = match self.token(c, regex_ok, tstart) {
+                Ok(k) => k,
+                Err(e) => break Err(e),
+            };
+            match kind {
+                TokenKind::LBrace => braces += 1,
+                TokenKind::RBrace => braces = braces.saturating_sub(1),
+                _ => {}
+            }
+            out.push(Token {
+                kind,
+                span: Span {
+                    start: tstart,
+                    end: self.pos(),
+                },
+            });
+        };
+        self.interp_depth -= 1;
+        r
     }
 
     fn regex(&mut self, start: Pos) -> Result<TokenKind, PlanError> {

@@ -24,7 +24,7 @@
 //! error rather than a stack overflow; every error carries the span of the offending token.
 
 use super::ast::*;
-use super::lexer::{Token, TokenKind};
+use super::lexer::{InterpPart, Token, TokenKind};
 use crate::query::plan::PlanError;
 
 /// Maximum expression nesting depth.
@@ -554,6 +554,28 @@ impl<'a> Parser<'a> {
             TokenKind::Int(v) => literal(ExprKind::Integer(*v)),
             TokenKind::Float(v) => literal(ExprKind::Float(*v)),
             TokenKind::Str(s) => literal(ExprKind::String(s.clone())),
+            TokenKind::StrInterp(parts) => {
+                let mut out = Vec::with_capacity(parts.len());
+                for part in parts {
+                    match part {
+                        InterpPart::Text(text) if text.is_empty() => {}
+                        InterpPart::Text(text) => out.push(StringPart::Text(text.clone())),
+                        InterpPart::Expr(tokens) => {
+                            let mut sub = Parser {
+                                tokens,
+                                i: 0,
+                                depth: self.depth,
+                            };
+                            let e = sub.expr()?;
+                            if !sub.at(&TokenKind::Eof) {
+                                return Err(sub.unexpected("}"));
+                            }
+                            out.push(StringPart::Expr(e));
+                        }
+                    }
+                }
+                literal(ExprKind::StringExpr(out))
+            }
             TokenKind::Regex(s) => literal(ExprKind::Regex(s.clone())),
             TokenKind::Duration(d) => literal(ExprKind::Duration(d.clone())),
             TokenKind::DateTime(ns) => literal(ExprKind::DateTime(*ns)),
@@ -575,13 +597,39 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self) -> Result<Expr, PlanError> {
         let start = self.bump().span;
+        // `[:]` is the empty dictionary.
+        if self.at(&TokenKind::Colon) && self.kind(1) == &TokenKind::RBracket {
+            self.bump();
+            let end = self.bump().span;
+            return Ok(Expr {
+                kind: ExprKind::Dict(Vec::new()),
+                span: start.to(end),
+            });
+        }
         let mut items = Vec::new();
+        let mut entries = Vec::new();
         while !self.at(&TokenKind::RBracket) {
-            items.push(self.expr()?);
+            let item = self.expr()?;
+            if self.at(&TokenKind::Colon) && items.is_empty() {
+                self.bump();
+                let value = self.expr()?;
+                entries.push((item, value));
+            } else if entries.is_empty() {
+                items.push(item);
+            } else {
+                return Err(self.unexpected(":"));
+            }
             if !self.at(&TokenKind::Comma) {
                 break;
             }
             self.bump();
+        }
+        if !entries.is_empty() {
+            let end = self.expect(&TokenKind::RBracket, "]")?;
+            return Ok(Expr {
+                kind: ExprKind::Dict(entries),
+                span: start.to(end),
+            });
         }
         let end = self.expect(&TokenKind::RBracket, "]")?;
         Ok(Expr {
