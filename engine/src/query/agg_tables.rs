@@ -20,25 +20,9 @@
 use std::sync::Arc;
 
 use super::exec::series_meta;
-use super::pushdown::{AggKind, Aggregation};
+use super::pushdown::{AggKind, AggShape, Aggregation};
 use super::table::{ColumnData, ColumnType, TableChunk, TableMeta};
 use crate::shard::query::{ChunkValues, ReadChunk};
-
-/// Which pipeline the pushed-down aggregate stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggShape {
-    /// `aggregateWindow(...)`.
-    Window {
-        /// Emit rows for empty windows.
-        create_empty: bool,
-        /// `_time` from the window start (`timeSrc: "_start"`) instead of its stop.
-        time_from_start: bool,
-    },
-    /// A plain aggregate (`count`, `sum`, `mean`) over the whole range.
-    Aggregate,
-    /// A plain selector (`first`, `last`, `min`, `max`).
-    Selector,
-}
 
 /// Rows of the column being assembled.
 #[derive(Debug)]
@@ -63,13 +47,13 @@ pub struct AggTables {
 }
 
 impl AggTables {
-    /// Tables for a read of `[start, stop)` aggregated by `agg`, shaped as `shape`.
-    pub fn new(start: i64, stop: i64, agg: Aggregation, shape: AggShape) -> Self {
+    /// Tables for a read of `[start, stop)` aggregated by `agg` (shaped as `agg.shape`).
+    pub fn new(start: i64, stop: i64, agg: Aggregation) -> Self {
         AggTables {
             start,
             stop,
             agg,
-            shape,
+            shape: agg.shape,
             cur: None,
         }
     }
@@ -275,6 +259,7 @@ mod tests {
             kind,
             every,
             offset: 0,
+            shape: AggShape::Aggregate,
         }
     }
 
@@ -286,7 +271,14 @@ mod tests {
             create_empty: true,
             time_from_start: false,
         };
-        let mut t = AggTables::new(5, 45, agg(AggKind::Count, Some(10)), shape);
+        let mut t = AggTables::new(
+            5,
+            45,
+            Aggregation {
+                shape,
+                ..agg(AggKind::Count, Some(10))
+            },
+        );
         assert!(t
             .push(chunk(true, vec![10, 30], ChunkValues::Integer(vec![3, 4])))
             .is_empty());
@@ -314,7 +306,14 @@ mod tests {
             create_empty: true,
             time_from_start: false,
         };
-        let mut t = AggTables::new(0, 30, agg(AggKind::Max, Some(10)), shape);
+        let mut t = AggTables::new(
+            0,
+            30,
+            Aggregation {
+                shape,
+                ..agg(AggKind::Max, Some(10))
+            },
+        );
         t.push(chunk(true, vec![17], ChunkValues::Float(vec![2.5])));
         let tb = t.finish().pop().unwrap();
         assert_eq!(
@@ -329,7 +328,14 @@ mod tests {
             create_empty: false,
             time_from_start: true,
         };
-        let mut t = AggTables::new(0, 30, agg(AggKind::Mean, Some(10)), no_empty);
+        let mut t = AggTables::new(
+            0,
+            30,
+            Aggregation {
+                shape: no_empty,
+                ..agg(AggKind::Mean, Some(10))
+            },
+        );
         t.push(chunk(true, vec![10], ChunkValues::Float(vec![1.0])));
         let tb = t.finish().pop().unwrap();
         assert_eq!(col(&tb, "_time"), vec![Some(Value::DateTime(10))]);
@@ -337,7 +343,7 @@ mod tests {
 
     #[test]
     fn plain_aggregate_has_key_then_value_and_tables_split_per_column() {
-        let mut t = AggTables::new(0, 100, agg(AggKind::Count, None), AggShape::Aggregate);
+        let mut t = AggTables::new(0, 100, agg(AggKind::Count, None));
         t.push(chunk(true, vec![0], ChunkValues::Integer(vec![7])));
         let mut second = chunk(true, vec![0], ChunkValues::Integer(vec![9]));
         second.key = Arc::from(&b"cpu,host=b"[..]);

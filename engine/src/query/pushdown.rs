@@ -62,6 +62,22 @@ impl AggKind {
     }
 }
 
+/// Which pipeline the pushed-down aggregate stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggShape {
+    /// `aggregateWindow(...)`.
+    Window {
+        /// Emit rows for empty windows.
+        create_empty: bool,
+        /// `_time` from the window start (`timeSrc: "_start"`) instead of its stop.
+        time_from_start: bool,
+    },
+    /// A plain aggregate (`count`, `sum`, `mean`) over the whole range.
+    Aggregate,
+    /// A plain selector (`first`, `last`, `min`, `max`).
+    Selector,
+}
+
 /// An aggregation pushed into the shards' read of each (series, field).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Aggregation {
@@ -71,6 +87,9 @@ pub struct Aggregation {
     pub every: Option<i64>,
     /// Window offset in ns (ignored without `every`).
     pub offset: i64,
+    /// Which Flux pipeline it stands for (how the coordinator shapes the tables; shards
+    /// ignore it).
+    pub shape: AggShape,
 }
 
 impl Aggregation {
@@ -92,6 +111,7 @@ mod tests {
             kind: AggKind::Count,
             every: Some(10),
             offset: 0,
+            shape: AggShape::Aggregate,
         };
         assert_eq!(a.window_start(0), Some(0));
         assert_eq!(a.window_start(9), Some(0));

@@ -288,6 +288,7 @@ fn type_name(v: &DecodedValues) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::pushdown::AggShape;
 
     fn ints(points: &[(i64, i64)]) -> Run {
         Run {
@@ -309,6 +310,7 @@ mod tests {
             kind,
             every: Some(10),
             offset: 0,
+            shape: AggShape::Aggregate,
         }
     }
 
@@ -350,6 +352,7 @@ mod tests {
             kind: AggKind::Max,
             every: None,
             offset: 0,
+            shape: AggShape::Aggregate,
         };
         let (t, v) = fold_all(agg, &[ints(&[(1, 5), (2, 9), (3, 9)])]).unwrap();
         assert_eq!((t, v), (vec![2], DecodedValues::Integer(vec![9])));

@@ -16,7 +16,7 @@ use crate::line_protocol as lp;
 use crate::mesh::reply::stream;
 use crate::model::{BucketId, Precision};
 use crate::query::plan::{Predicate, ReadPlan};
-use crate::query::pushdown::{AggKind, Aggregation};
+use crate::query::pushdown::{AggKind, AggShape, Aggregation};
 use crate::schema::FieldTypes;
 use crate::testing::on_executor;
 
@@ -187,6 +187,7 @@ fn all_aggs() -> Vec<Aggregation> {
                 kind,
                 every,
                 offset,
+                shape: AggShape::Aggregate,
             });
         }
     }

@@ -750,3 +750,38 @@ impl TableSource for MemorySource {
             .ok_or_else(|| "internal: read was not prefetched".to_string())
     }
 }
+
+/// Pushes an aggregate into a ranged storage read: `Read |> aggregateWindow(...)` (or a plain
+/// `count()`, `first()` …) becomes one `Read` whose plan carries `agg`, so the shards send one
+/// value per (series, field, window) instead of points. `None` when `input` is not a ranged
+/// read without an aggregate yet (the caller then applies the operation to the tables).
+///
+/// Only aggregates the shards compute exactly as Flux would may be pushed: the caller checks
+/// the function (count/sum/mean/min/max/first/last on `_value`), fixed-length windows
+/// (no calendar months, `period == every`), the default time columns and `timeDst`.
+pub fn push_aggregate(
+    input: &Arc<Node>,
+    agg: crate::query::pushdown::Aggregation,
+) -> Option<Arc<Node>> {
+    let NodeKind::Read {
+        bucket,
+        bounds: Some(bounds),
+        plan,
+    } = &input.kind
+    else {
+        return None;
+    };
+    if plan.agg.is_some() || agg.every.is_some_and(|e| e <= 0) {
+        return None;
+    }
+    let mut plan = plan.clone();
+    plan.agg = Some(agg);
+    Some(Arc::new(Node {
+        kind: NodeKind::Read {
+            bucket: bucket.clone(),
+            bounds: Some(*bounds),
+            plan,
+        },
+        span: input.span,
+    }))
+}
