@@ -443,6 +443,186 @@ fn expr(src: &Source, e: &Expr) -> Json {
     }
 }
 
+/// The `option` statements of a JSON `extern` file (`Query.extern`, as the client libraries
+/// send query parameters: one `option <name> = <literal>` per parameter), as AST statements to
+/// run before the query. Literals, arrays, records, identifiers and negation are accepted;
+/// other statements (e.g. profiler options) are skipped; anything malformed is an error.
+pub fn extern_statements(file: &Json) -> Result<Vec<Statement>, String> {
+    let mut out = Vec::new();
+    let body = match file.get("body") {
+        None | Some(Json::Null) => return Ok(out),
+        Some(Json::Array(b)) => b,
+        Some(_) => return Err("extern: body must be an array".into()),
+    };
+    for st in body {
+        if st.get("type").and_then(Json::as_str) != Some("OptionStatement") {
+            continue;
+        }
+        let Some(assign) = st.get("assignment") else {
+            continue;
+        };
+        if assign.get("type").and_then(Json::as_str) != Some("VariableAssignment") {
+            continue;
+        }
+        let name = assign
+            .get("id")
+            .and_then(|i| i.get("name"))
+            .and_then(Json::as_str)
+            .ok_or("extern: option without a name")?;
+        let init = extern_expr(
+            assign.get("init").ok_or("extern: option without a value")?,
+            0,
+        )?;
+        out.push(Statement::Option {
+            package: None,
+            id: Ident {
+                name: name.to_string(),
+                span: Span::default(),
+            },
+            init,
+            span: Span::default(),
+        });
+    }
+    Ok(out)
+}
+
+fn extern_expr(v: &Json, depth: usize) -> Result<Expr, String> {
+    if depth > 32 {
+        return Err("extern: nested too deeply".into());
+    }
+    let ty = v.get("type").and_then(Json::as_str).unwrap_or("");
+    let kind = match ty {
+        "StringLiteral" => ExprKind::String(
+            v.get("value")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string(),
+        ),
+        "IntegerLiteral" | "UnsignedIntegerLiteral" => {
+            let n = match v.get("value") {
+                Some(Json::String(s)) => s.parse::<u64>().map_err(|e| format!("extern: {e}"))?,
+                Some(Json::Number(n)) => n.as_u64().ok_or("extern: bad integer")?,
+                _ => return Err("extern: integer without a value".into()),
+            };
+            ExprKind::Integer(n)
+        }
+        "FloatLiteral" => ExprKind::Float(
+            v.get("value")
+                .and_then(Json::as_f64)
+                .ok_or("extern: bad float")?,
+        ),
+        "BooleanLiteral" => ExprKind::Ident(
+            if v.get("value").and_then(Json::as_bool).unwrap_or(false) {
+                "true"
+            } else {
+                "false"
+            }
+            .into(),
+        ),
+        "Identifier" => ExprKind::Ident(
+            v.get("name")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string(),
+        ),
+        "DateTimeLiteral" => {
+            let s = v.get("value").and_then(Json::as_str).unwrap_or("");
+            let t = chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .and_then(|t| t.timestamp_nanos_opt())
+                .ok_or_else(|| format!("extern: bad time {s:?}"))?;
+            ExprKind::DateTime(t)
+        }
+        "DurationLiteral" => {
+            let mut parts = Vec::new();
+            for d in v
+                .get("values")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let magnitude = d
+                    .get("magnitude")
+                    .and_then(Json::as_i64)
+                    .ok_or("extern: bad duration")?;
+                let unit = match d.get("unit").and_then(Json::as_str).unwrap_or("") {
+                    "y" => DurationUnit::Year,
+                    "mo" => DurationUnit::Month,
+                    "w" => DurationUnit::Week,
+                    "d" => DurationUnit::Day,
+                    "h" => DurationUnit::Hour,
+                    "m" => DurationUnit::Minute,
+                    "s" => DurationUnit::Second,
+                    "ms" => DurationUnit::Milli,
+                    "us" | "µs" => DurationUnit::Micro,
+                    "ns" => DurationUnit::Nano,
+                    u => return Err(format!("extern: bad duration unit {u:?}")),
+                };
+                parts.push(super::ast::DurationPart { magnitude, unit });
+            }
+            ExprKind::Duration(parts)
+        }
+        "UnaryExpression" => {
+            let op = match v.get("operator").and_then(Json::as_str) {
+                Some("-") => UnaryOp::Neg,
+                Some("not") => UnaryOp::Not,
+                _ => return Err("extern: unsupported unary operator".into()),
+            };
+            ExprKind::Unary {
+                op,
+                arg: Box::new(extern_expr(
+                    v.get("argument").ok_or("extern: bad unary")?,
+                    depth + 1,
+                )?),
+            }
+        }
+        "ArrayExpression" => ExprKind::Array(
+            v.get("elements")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(|e| extern_expr(e, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        "ObjectExpression" => {
+            let mut properties = Vec::new();
+            for p in v
+                .get("properties")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let key = p
+                    .get("key")
+                    .and_then(|k| k.get("name").or_else(|| k.get("value")))
+                    .and_then(Json::as_str)
+                    .ok_or("extern: property without a key")?;
+                let value = match p.get("value") {
+                    Some(Json::Null) | None => None,
+                    Some(x) => Some(extern_expr(x, depth + 1)?),
+                };
+                properties.push(Property {
+                    key: Ident {
+                        name: key.to_string(),
+                        span: Span::default(),
+                    },
+                    value,
+                    span: Span::default(),
+                });
+            }
+            ExprKind::Record {
+                with: None,
+                properties,
+            }
+        }
+        other => return Err(format!("extern: unsupported expression type {other:?}")),
+    };
+    Ok(Expr {
+        kind,
+        span: Span::default(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,6 +702,32 @@ mod tests {
         assert_eq!(rec["with"]["name"], "x");
         assert_eq!(rec["properties"][0]["value"]["type"], "FloatLiteral");
         assert_eq!(file["location"]["end"]["line"], 6);
+    }
+
+    #[test]
+    fn extern_options_from_the_client_libraries() {
+        let ext = json!({"type": "File", "imports": [], "body": [
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment",
+                "id": {"type": "Identifier", "name": "bucket"},
+                "init": {"type": "StringLiteral", "value": "b"}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment",
+                "id": {"type": "Identifier", "name": "n"},
+                "init": {"type": "IntegerLiteral", "value": "3"}}},
+            {"type": "OptionStatement", "assignment": {"type": "VariableAssignment",
+                "id": {"type": "Identifier", "name": "start"},
+                "init": {"type": "UnaryExpression", "operator": "-",
+                    "argument": {"type": "DurationLiteral", "values": [{"magnitude": 90, "unit": "us"}]}}}},
+            {"type": "OptionStatement", "assignment": {"type": "MemberAssignment"}}
+        ]});
+        let st = extern_statements(&ext).unwrap();
+        assert_eq!(st.len(), 3);
+        let Statement::Option { id, init, .. } = &st[1] else {
+            panic!()
+        };
+        assert_eq!(id.name, "n");
+        assert_eq!(init.kind, ExprKind::Integer(3));
+        assert!(extern_statements(&json!({"body": [{"type": "OptionStatement", "assignment": {
+            "type": "VariableAssignment", "id": {"name": "x"}, "init": {"type": "CallExpression"}}}]})).is_err());
     }
 
     #[test]
