@@ -21,7 +21,7 @@
 //! aligned to the epoch plus `offset`, as Flux's `window()` is.
 
 /// Which aggregate or selector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AggKind {
     /// Number of points.
     Count,

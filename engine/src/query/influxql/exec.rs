@@ -26,6 +26,7 @@ use super::result::{Cell, Series, StatementResult};
 use crate::line_protocol as lp;
 use crate::model::{BucketId, FieldType};
 use crate::query::plan::{CmpOp as PCmp, Predicate, ReadPlan};
+use crate::query::pushdown::{AggKind, AggShape, Aggregation};
 use crate::runtime::ShardContext;
 use crate::shard::query::ChunkValues;
 use crate::shard::schema::{NameFilter, SchemaKind, SchemaRequest};
@@ -780,6 +781,28 @@ async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Ser
             Some((every, _)) if aggregate => max_lookback(&projs).saturating_mul(every),
             _ => 0,
         };
+        if sub.is_none() {
+            if let Some(calls) = pushable_calls(&projs, &schema, rest.as_ref()) {
+                if start < stop {
+                    out.extend(
+                        pushed_select(
+                            &s,
+                            env,
+                            &t,
+                            &calls,
+                            &projs,
+                            &schema,
+                            &group_tags,
+                            rest.as_ref(),
+                            (start, stop, start_bound),
+                            interval,
+                        )
+                        .await?,
+                    );
+                }
+                continue;
+            }
+        }
         let data = match sub {
             Some((_, data)) => data
                 .into_iter()
@@ -1402,7 +1425,23 @@ fn aggregate_rows(
         }
         return Ok(rows);
     }
-    // A lone selector without GROUP BY time reports its point's time.
+    Ok(finish_rows(
+        s, projs, &cols, &wins, first_out, start, interval,
+    ))
+}
+
+/// Rows from per-window columns (already filled): `fill(none)` drops empty windows; a lone
+/// selector without `GROUP BY time` reports its point's time, otherwise a row's time is its
+/// window start (or 0 for an unbounded query without windows).
+fn finish_rows(
+    s: &SelectStatement,
+    projs: &[Proj],
+    cols: &[Vec<funcs::Reduced>],
+    wins: &[(i64, i64)],
+    first_out: i64,
+    start: i64,
+    interval: Option<(i64, i64)>,
+) -> Vec<Vec<Cell>> {
     let mut calls = Vec::new();
     for p in projs {
         collect_calls(&p.expr, &mut calls);
@@ -1424,7 +1463,7 @@ fn aggregate_rows(
         };
         let mut row = Vec::with_capacity(projs.len() + 1);
         row.push(Cell::Null);
-        for c in &cols {
+        for c in cols {
             let v = c.get(wi).cloned().flatten();
             if lone_selector {
                 if let Some((Some(t), _)) = &v {
@@ -1436,7 +1475,322 @@ fn aggregate_rows(
         row[0] = Cell::Time(time);
         rows.push(row);
     }
-    Ok(rows)
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pushdown: aggregates the shards compute per series
+
+/// The pushable calls of a statement: `(function, field)` per projection, when every
+/// projection is `count|sum|mean|min|max|first|last(field)` and the remaining condition only
+/// mentions tags. The shards then fold each series' windows and the coordinator combines the
+/// series of a group (counts and sums add up, means are sums over counts, selectors pick among
+/// the series' picks) — no points cross cores.
+fn pushable_calls(
+    projs: &[Proj],
+    schema: &Schema,
+    cond: Option<&Expr>,
+) -> Option<Vec<(String, String)>> {
+    if let Some(c) = cond {
+        let mut f = Vec::new();
+        field_names(c, schema, &mut f);
+        if !f.is_empty() || eval::mentions_time(c) {
+            return None;
+        }
+    }
+    let mut out = Vec::new();
+    for p in projs {
+        let Expr::Call { name, args } = &p.expr else {
+            return None;
+        };
+        if !matches!(
+            name.as_str(),
+            "count" | "sum" | "mean" | "min" | "max" | "first" | "last"
+        ) {
+            return None;
+        }
+        let [Expr::VarRef { name: field, ty }] = args.as_slice() else {
+            return None;
+        };
+        if matches!(ty, Some(DataType::Tag)) || !schema.fields.contains_key(field) {
+            return None;
+        }
+        out.push((name.clone(), field.clone()));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn push_kinds(call: &str) -> &'static [AggKind] {
+    match call {
+        "count" => &[AggKind::Count],
+        "sum" => &[AggKind::Sum],
+        "mean" => &[AggKind::Sum, AggKind::Count],
+        "min" => &[AggKind::Min],
+        "max" => &[AggKind::Max],
+        "first" => &[AggKind::First],
+        _ => &[AggKind::Last],
+    }
+}
+
+/// A group's tag values, `(key, value)` by key.
+type GroupKey = Vec<(String, String)>;
+
+/// Per-series partial results of one pushed read: series key → `(time, value)` rows.
+type Partials = HashMap<Arc<[u8]>, Vec<Point>>;
+
+async fn read_pushed(
+    env: &QlEnv<'_>,
+    t: &Target,
+    field: &str,
+    kind: AggKind,
+    (start, stop): (i64, i64),
+    interval: Option<(i64, i64)>,
+) -> Result<Partials, String> {
+    let plan = ReadPlan {
+        start,
+        stop,
+        predicate: Predicate::and(
+            Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
+            Predicate::Field(PCmp::Eq, field.to_string()),
+        ),
+        agg: Some(Aggregation {
+            kind,
+            every: interval.map(|(e, _)| e),
+            offset: interval.map_or(0, |(_, o)| o),
+            shape: AggShape::Aggregate,
+        }),
+    };
+    let mut merged = env
+        .engine
+        .read(t.bucket, plan)
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let mut out: Partials = HashMap::new();
+    while let Some(chunk) = merged.next().await {
+        let chunk = chunk.map_err(|e| e.message().to_string())?;
+        let vals: Vec<Val> = match chunk.values {
+            ChunkValues::Float(v) => v.into_iter().map(Val::F).collect(),
+            ChunkValues::Integer(v) => v.into_iter().map(Val::I).collect(),
+            ChunkValues::UInteger(v) => v.into_iter().map(Val::U).collect(),
+            ChunkValues::Boolean(v) => v.into_iter().map(Val::B).collect(),
+            ChunkValues::String(v) => v.into_iter().map(Val::S).collect(),
+        };
+        out.entry(chunk.key.clone())
+            .or_default()
+            .extend(chunk.times.into_iter().zip(vals));
+    }
+    Ok(out)
+}
+
+fn key_tags(key: &[u8]) -> Vec<(String, String)> {
+    let parts = lp::parse_series_key(key);
+    let mut tags: Vec<(String, String)> = parts
+        .tags()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
+        .collect();
+    tags.sort();
+    tags
+}
+
+/// Answers a pushable aggregate `SELECT` for one measurement: `Some(series)` or `None` when
+/// nothing matched.
+#[allow(clippy::too_many_arguments)]
+async fn pushed_select(
+    s: &SelectStatement,
+    env: &QlEnv<'_>,
+    t: &Target,
+    calls: &[(String, String)],
+    projs: &[Proj],
+    schema: &Schema,
+    group_tags: &[String],
+    cond: Option<&Expr>,
+    (start, stop, start_bound): (i64, i64, Option<i64>),
+    interval: Option<(i64, i64)>,
+) -> Result<Vec<Series>, String> {
+    // One shard read per distinct (field, kind).
+    let mut partials: HashMap<(String, AggKind), Partials> = HashMap::new();
+    for (call, field) in calls {
+        for kind in push_kinds(call) {
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                partials.entry((field.clone(), *kind))
+            {
+                slot.insert(read_pushed(env, t, field, *kind, (start, stop), interval).await?);
+            }
+        }
+    }
+    // Series (by key), filtered on tags, grouped.
+    let mut keys: Vec<Arc<[u8]>> = partials.values().flat_map(|p| p.keys().cloned()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut groups: BTreeMap<GroupKey, Vec<Arc<[u8]>>> = BTreeMap::new();
+    for key in keys {
+        let tags = key_tags(&key);
+        if let Some(c) = cond {
+            let scope = RowScope {
+                tags: &tags,
+                schema,
+                row: None,
+                time: None,
+            };
+            if eval::eval_cond(c, &scope) == Some(false) {
+                continue;
+            }
+        }
+        let gk: Vec<(String, String)> = group_tags
+            .iter()
+            .map(|k| {
+                let v = tags.iter().find(|(tk, _)| tk == k).map(|(_, v)| v.clone());
+                (k.clone(), v.unwrap_or_default())
+            })
+            .collect();
+        groups.entry(gk).or_default().push(key);
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    if s.order_desc {
+        groups.reverse();
+    }
+    let window_of = |t: i64| -> i64 {
+        match interval {
+            Some((every, off)) if every > 0 => t - (t - off.rem_euclid(every)).rem_euclid(every),
+            _ => start,
+        }
+    };
+    let mut out = Vec::new();
+    let groups = groups
+        .into_iter()
+        .skip(s.soffset as usize)
+        .take(if s.slimit > 0 {
+            s.slimit as usize
+        } else {
+            usize::MAX
+        });
+    for (gk, members) in groups {
+        // Earliest partial of the group (the first window without a lower time bound).
+        let first_t = members
+            .iter()
+            .flat_map(|k| {
+                partials
+                    .values()
+                    .filter_map(move |p| p.get(k))
+                    .flatten()
+                    .map(|p| p.0)
+            })
+            .min();
+        let Some(first_t) = first_t else { continue };
+        let wstart = match (start_bound, interval) {
+            (None, Some(_)) => window_of(first_t),
+            _ => start,
+        };
+        let wins = windows(wstart, stop, interval);
+        let idx = |t: i64| -> Option<usize> {
+            let w = window_of(t);
+            wins.binary_search_by(|(ws, _)| ws.cmp(&w)).ok()
+        };
+        let gather = |field: &str, kind: AggKind| -> Vec<Vec<Point>> {
+            let mut per: Vec<Vec<Point>> = vec![Vec::new(); wins.len()];
+            if let Some(p) = partials.get(&(field.to_string(), kind)) {
+                for k in &members {
+                    for (t, v) in p.get(k).into_iter().flatten() {
+                        if let Some(i) = idx(*t) {
+                            per[i].push((*t, v.clone()));
+                        }
+                    }
+                }
+            }
+            for w in &mut per {
+                w.sort_by_key(|p| p.0);
+            }
+            per
+        };
+        let mut cols: Vec<Vec<funcs::Reduced>> = Vec::new();
+        for (call, field) in calls {
+            let col: Vec<funcs::Reduced> = match call.as_str() {
+                "count" => gather(field, AggKind::Count)
+                    .into_iter()
+                    .map(|w| {
+                        (!w.is_empty()).then(|| {
+                            (
+                                None,
+                                Val::I(w.iter().filter_map(|p| p.1.as_f64()).sum::<f64>() as i64),
+                            )
+                        })
+                    })
+                    .collect(),
+                "sum" => gather(field, AggKind::Sum)
+                    .iter()
+                    .map(|w| funcs::reduce("sum", w, None).ok().flatten())
+                    .collect(),
+                "mean" => {
+                    let sums = gather(field, AggKind::Sum);
+                    let counts = gather(field, AggKind::Count);
+                    sums.iter()
+                        .zip(&counts)
+                        .map(|(sw, cw)| {
+                            let n: f64 = cw.iter().filter_map(|p| p.1.as_f64()).sum();
+                            (n > 0.0).then(|| {
+                                let total: f64 = sw.iter().filter_map(|p| p.1.as_f64()).sum();
+                                (None, Val::F(total / n))
+                            })
+                        })
+                        .collect()
+                }
+                sel => {
+                    let kind = push_kinds(sel)[0];
+                    gather(field, kind)
+                        .iter()
+                        .map(|w| funcs::reduce(sel, w, None).ok().flatten())
+                        .collect()
+                }
+            };
+            cols.push(col);
+        }
+        if interval.is_some() {
+            for (c, (call, _)) in cols.iter_mut().zip(calls) {
+                fill_column(c, &s.fill, call == "count");
+            }
+        }
+        let first_out = wins.first().map_or(wstart, |w| w.0);
+        let rows = finish_rows(s, projs, &cols, &wins, first_out, start, interval);
+        let mut rows = rows;
+        if s.order_desc {
+            rows.reverse();
+        }
+        let rows: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .skip(s.offset as usize)
+            .take(if s.limit > 0 {
+                s.limit as usize
+            } else {
+                usize::MAX
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut columns = vec!["time".to_string()];
+        columns.extend(projs.iter().map(|p| p.name.clone()));
+        out.push(Series {
+            name: t.measurement.clone(),
+            tags: if s
+                .dimensions
+                .iter()
+                .any(|d| !matches!(d, Dimension::Time { .. }))
+            {
+                gk.into_iter().collect()
+            } else {
+                BTreeMap::new()
+            },
+            columns,
+            values: rows,
+            partial: false,
+        });
+    }
+    Ok(out)
 }
 
 /// `distinct(field)`: every distinct value of each window, in first-seen order, one row each
