@@ -389,6 +389,7 @@ struct SeriesData {
 async fn read_series(
     env: &QlEnv<'_>,
     t: &Target,
+    tags: &Predicate,
     fields: &[String],
     start: i64,
     stop: i64,
@@ -405,8 +406,11 @@ async fn read_series(
         start,
         stop,
         predicate: Predicate::and(
-            Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
-            field_pred,
+            Predicate::and(
+                Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
+                field_pred,
+            ),
+            tags.clone(),
         ),
         agg: None,
     };
@@ -814,7 +818,42 @@ async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Ser
                     sd
                 })
                 .collect(),
-            None => read_series(env, &t, &needed, start.saturating_sub(lookback), stop).await?,
+            None => {
+                // Tag-only parts of the condition go to the shards; the whole condition is
+                // still evaluated here (fields, regexes).
+                let tags = rest
+                    .as_ref()
+                    .and_then(|c| {
+                        let mut f = Vec::new();
+                        field_names(c, &schema, &mut f);
+                        if f.is_empty() {
+                            tag_predicate(c)
+                        } else {
+                            split_and(c)
+                                .into_iter()
+                                .filter_map(|part| {
+                                    let mut f = Vec::new();
+                                    field_names(part, &schema, &mut f);
+                                    if f.is_empty() {
+                                        tag_predicate(part)
+                                    } else {
+                                        None
+                                    }
+                                })
+                                .reduce(Predicate::and)
+                        }
+                    })
+                    .unwrap_or(Predicate::True);
+                read_series(
+                    env,
+                    &t,
+                    &tags,
+                    &needed,
+                    start.saturating_sub(lookback),
+                    stop,
+                )
+                .await?
+            }
         };
         // Without a lower time bound, windows start at the earliest point read (InfluxDB
         // does not fill empty windows back to the beginning of time).
@@ -1541,6 +1580,7 @@ type Partials = HashMap<Arc<[u8]>, Vec<Point>>;
 async fn read_pushed(
     env: &QlEnv<'_>,
     t: &Target,
+    tags: &Predicate,
     field: &str,
     kind: AggKind,
     (start, stop): (i64, i64),
@@ -1550,8 +1590,11 @@ async fn read_pushed(
         start,
         stop,
         predicate: Predicate::and(
-            Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
-            Predicate::Field(PCmp::Eq, field.to_string()),
+            Predicate::and(
+                Predicate::Measurement(PCmp::Eq, t.measurement.clone()),
+                Predicate::Field(PCmp::Eq, field.to_string()),
+            ),
+            tags.clone(),
         ),
         agg: Some(Aggregation {
             kind,
@@ -1612,14 +1655,18 @@ async fn pushed_select(
     (start, stop, start_bound): (i64, i64, Option<i64>),
     interval: Option<(i64, i64)>,
 ) -> Result<Vec<Series>, String> {
-    // One shard read per distinct (field, kind).
+    // One shard read per distinct (field, kind); tag conditions the index can evaluate go
+    // along, so the shards skip other series entirely.
+    let tag_pred = cond.and_then(tag_predicate).unwrap_or(Predicate::True);
     let mut partials: HashMap<(String, AggKind), Partials> = HashMap::new();
     for (call, field) in calls {
         for kind in push_kinds(call) {
             if let std::collections::hash_map::Entry::Vacant(slot) =
                 partials.entry((field.clone(), *kind))
             {
-                slot.insert(read_pushed(env, t, field, *kind, (start, stop), interval).await?);
+                slot.insert(
+                    read_pushed(env, t, &tag_pred, field, *kind, (start, stop), interval).await?,
+                );
             }
         }
     }
@@ -2058,6 +2105,23 @@ fn linear(col: &[funcs::Reduced], wi: usize) -> Option<Val> {
 
 // ---------------------------------------------------------------------------------------------
 // SHOW
+
+/// The top-level `AND` terms of a condition.
+fn split_and(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Paren(inner) => split_and(inner),
+        Expr::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => {
+            let mut v = split_and(lhs);
+            v.extend(split_and(rhs));
+            v
+        }
+        other => vec![other],
+    }
+}
 
 /// A tag-only predicate for the series index from a SHOW's `WHERE` (`=`/`!=` on tags, `AND`,
 /// `OR`); `None` when the condition needs the coordinator (regexes).
