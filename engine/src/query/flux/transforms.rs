@@ -243,17 +243,6 @@ fn range_tables(
 ) -> R2 {
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
-        // A table that already has bounds (an earlier `range`) keeps the intersection.
-        let bound = |label: &str| match t
-            .meta
-            .column_index(label)
-            .and_then(|i| t.meta.key_values.get(i))
-        {
-            Some(Some(Cell::DateTime(v))) => Some(*v),
-            _ => None,
-        };
-        let start = bound(start_col).map_or(start, |s| s.max(start));
-        let stop = bound(stop_col).map_or(stop, |s| s.min(stop));
         let Some(ti) = t.meta.column_index(time_col) else {
             return Err(format!("missing time column \"{time_col}\""));
         };
@@ -1018,6 +1007,7 @@ fn op_node(name: &str, op: TableFn, input: Arc<Node>, span: Span) -> Value {
             name: name.to_string(),
             op,
             inputs: vec![input],
+            bounds: None,
         },
         span,
     }))
@@ -1061,10 +1051,25 @@ fn range_builtin(args: &mut Args<'_>) -> R<Value> {
             span: input.span,
         })));
     }
+    // The stream's bounds become `[start, stop)` intersected with an upstream range's (plan
+    // bounds, as Flux computes them; bounds columns already in the data do not count).
+    let bounds = match super::tables::stream_bounds(&input) {
+        Some((s0, t0)) => (s0.max(start), t0.min(stop)),
+        None => (start, stop),
+    };
+    let (start, stop) = bounds;
     let op = table_fn(move |tables, _| {
         range_tables(tables, start, stop, &time_col, &start_col, &stop_col)
     });
-    Ok(op_node("range", op, input, args.span))
+    Ok(Value::Tables(Arc::new(Node {
+        kind: NodeKind::Op {
+            name: "range".to_string(),
+            op,
+            inputs: vec![input],
+            bounds: Some(bounds),
+        },
+        span: args.span,
+    })))
 }
 
 fn filter_builtin(args: &mut Args<'_>) -> R<Value> {
