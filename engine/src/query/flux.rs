@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod ast_json;
 pub mod builtins;
+mod builtins_ops;
 pub mod csv;
 pub mod interp;
 #[cfg(test)]
