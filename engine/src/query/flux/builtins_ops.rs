@@ -10,7 +10,7 @@
 //! builtins, applied directly to a ranged storage read, become that read with an
 //! [`Aggregation`] (see [`push_aggregate`]) when — and only when — the shards compute exactly
 //! what Flux would: `column == "_value"`, `every` a positive fixed duration (no months),
-//! `period` absent or equal to `every`, `offset` without months, no `location`,
+//! `period` absent, zero or equal to `every`, `offset` without months, no `location`,
 //! `timeSrc` `_stop`/`_start`, `timeDst` `_time`. Everything else runs the ops on the tables.
 //!
 //! Invariants:
@@ -66,14 +66,26 @@ fn op_err(e: OpError) -> String {
     e.to_string()
 }
 
-/// An operation node over `input`.
+/// An operation node over `input` that keeps the input's stream bounds.
 fn op_value(name: &str, op: TableFn, input: Arc<Node>, span: super::ast::Span) -> Value {
+    bounded_op_value(name, op, input, span, None)
+}
+
+/// An operation node over `input`; `bounds` are the stream bounds it sets (`None`: the
+/// input's).
+fn bounded_op_value(
+    name: &str,
+    op: TableFn,
+    input: Arc<Node>,
+    span: super::ast::Span,
+    bounds: Option<(i64, i64)>,
+) -> Value {
     Value::Tables(Arc::new(Node {
         kind: NodeKind::Op {
             name: name.to_string(),
             op,
             inputs: vec![input],
-            bounds: None,
+            bounds,
         },
         span,
     }))
@@ -383,7 +395,7 @@ fn register_windows(reg: &mut Registry) {
             let pushable = p.column == "_value"
                 && every_raw.months == 0
                 && every_raw.nanos > 0
-                && period_raw.is_none_or(|d| d == every_raw)
+                && period_raw.is_none_or(|d| d == every_raw || d == Duration::default())
                 && offset.months == 0
                 && location.is_none()
                 && (p.time_src == "_stop" || p.time_src == "_start")
@@ -511,10 +523,14 @@ fn register_series(reg: &mut Registry) {
         let n = args.int("n")?;
         Ok(per_table(move |t| ops::exponential_moving_average(t, n)))
     });
-    reg.transform("timeShift", |args| {
+    reg.register("timeShift", Some("tables"), |args| {
+        let input = args.tables()?;
         let d = flux_duration(args.duration("duration")?);
         let columns = args.strings_or("columns", &["_start", "_stop", "_time"])?;
-        Ok(per_table(move |t| ops::time_shift(t, d, &columns)))
+        // Flux shifts the stream bounds with the data.
+        let bounds = stream_bounds(&input).map(|(s, t)| (d.add_to(s), d.add_to(t)));
+        let op = per_table(move |t| ops::time_shift(t, d, &columns));
+        Ok(bounded_op_value("timeShift", op, input, args.span, bounds))
     });
     for (name, duration) in [("stateCount", false), ("stateDuration", true)] {
         reg.transform(name, move |args| {

@@ -75,6 +75,13 @@ fn aggregate_window_with_builtin_fn_is_pushed() {
             ..window(AggKind::Max, 10, false, true)
         })
     );
+    // `period: 0s` means `period = every`.
+    assert_eq!(
+        pushed(&format!(
+            "{FROM} |> aggregateWindow(every: 10ns, period: 0s, fn: sum)"
+        )),
+        Some(window(AggKind::Sum, 10, true, false))
+    );
     // A filter folded into the read keeps it a read.
     assert_eq!(
         pushed(&format!(
@@ -389,5 +396,34 @@ fn ops_builtins_run_on_literal_tables() {
     assert_eq!(
         one("data |> quantile(q: 0.5, method: \"exact_selector\")"),
         vec![Some(C::Double(2.0))]
+    );
+}
+
+#[test]
+fn stream_bounds_follow_range_and_time_shift() {
+    use super::tables::stream_bounds;
+    let b = |src: &str| stream_bounds(&plan(src));
+    let lit = "import \"array\"\narray.from(rows: [{_time: 1970-01-01T00:00:00Z, _value: 1}])";
+    assert_eq!(b(lit), None);
+    assert_eq!(
+        b(&format!("{lit} |> range(start: 1, stop: 5)")),
+        Some((SEC, 5 * SEC))
+    );
+    // A later range intersects with the earlier one, across other operations.
+    assert_eq!(
+        b(&format!(
+            "{lit} |> range(start: 1, stop: 5) |> map(fn: (r) => r) |> range(start: 2, stop: 9)"
+        )),
+        Some((2 * SEC, 5 * SEC))
+    );
+    assert_eq!(
+        b(&format!(
+            "{lit} |> range(start: 1, stop: 5) |> timeShift(duration: 1s) |> count()"
+        )),
+        Some((2 * SEC, 6 * SEC))
+    );
+    assert_eq!(
+        b("from(bucket: \"b\") |> range(start: 1, stop: 5) |> filter(fn: (r) => r._value > 0)"),
+        Some((SEC, 5 * SEC))
     );
 }
