@@ -537,8 +537,28 @@ fn column_fn(f: &Value, ctx: &mut ExecCtx<'_>, label: &str) -> Result<Value, Str
 // ---------------------------------------------------------------------------------------------
 // sort / limit / tail
 
-fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> Vec<TableChunk> {
-    tables
+/// Concatenates tables with equal group keys and identical schemas (first-appearance order),
+/// as Flux's keyed table caches do (e.g. `sort` after a `union` of same-key streams); cheaper
+/// than [`merge_equal_keys`], which rebuilds rows.
+fn concat_equal_keys(tables: Vec<TableChunk>) -> R2 {
+    let mut out: Vec<TableChunk> = Vec::with_capacity(tables.len());
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for t in tables {
+        let k = super::tables::key_string(&group_key(&t));
+        match index.get(&k).and_then(|&i| out.get_mut(i)) {
+            Some(dst) if dst.meta.same_columns(&t.meta) => super::tables::append_chunk(dst, t)?,
+            Some(_) => out.push(t),
+            None => {
+                index.insert(k, out.len());
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> R2 {
+    Ok(concat_equal_keys(tables)?
         .into_iter()
         .map(|t| {
             let ci: Vec<usize> = columns
@@ -560,7 +580,7 @@ fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> Vec<T
             });
             select_rows(&t, &idx)
         })
-        .collect()
+        .collect())
 }
 
 fn limit_tables(tables: Vec<TableChunk>, n: usize, offset: usize, tail: bool) -> Vec<TableChunk> {
@@ -1238,7 +1258,7 @@ pub fn register(reg: &mut Registry) {
     reg.transform("sort", |args| {
         let cols = args.strings_or("columns", &["_value"])?;
         let desc = args.bool_or("desc", false)?;
-        Ok(table_fn(move |t, _| Ok(sort_tables(t, &cols, desc))))
+        Ok(table_fn(move |t, _| sort_tables(t, &cols, desc)))
     });
     for (name, tail) in [("limit", false), ("tail", true)] {
         reg.transform(name, move |args| {
