@@ -4,7 +4,7 @@
 //! `aggregateWindow`) and series functions (`derivative`, `difference`, `cumulativeSum`,
 //! `elapsed`, `increase`, `movingAverage`, `exponentialMovingAverage`, `timeShift`,
 //! `stateCount`, `stateDuration`), with Flux v0.196 signatures and defaults. Also the universe
-//! constant `inf`.
+//! constant `inf` and `experimental/table.fill`.
 //!
 //! Pushdown: `count sum mean min max first last` and `aggregateWindow` with one of those
 //! builtins, applied directly to a ranged storage read, become that read with an
@@ -253,6 +253,12 @@ fn register_selectors(reg: &mut Registry) {
     reg.transform("distinct", |args| {
         let column = column_arg(args)?;
         Ok(per_table(move |t| ops::distinct(t, &column)))
+    });
+    // `experimental/table.fill()`: an empty table gets one row of key values and nulls.
+    reg.register_in("experimental/table", "fill", Some("tables"), |args| {
+        let input = args.tables()?;
+        let op = table_fn(|tables, _| Ok(tables.into_iter().map(ops::fill_empty).collect()));
+        Ok(op_value("table.fill", op, input, args.span))
     });
     reg.transform("unique", |args| {
         let column = column_arg(args)?;
