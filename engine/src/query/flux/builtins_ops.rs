@@ -9,9 +9,11 @@
 //! Pushdown: `count sum mean min max first last` and `aggregateWindow` with one of those
 //! builtins, applied directly to a ranged storage read, become that read with an
 //! [`Aggregation`] (see [`push_aggregate`]) when — and only when — the shards compute exactly
-//! what Flux would: `column == "_value"`, `every` a positive fixed duration (no months),
-//! `period` absent, zero or equal to `every`, `offset` without months, no `location`,
+//! what Flux would: `column == "_value"`, `every` a positive fixed duration (no months, not
+//! `inf`), `period` absent, zero or equal to `every`, `offset` without months, no `location`,
 //! `timeSrc` `_stop`/`_start`, `timeDst` `_time`. Everything else runs the ops on the tables.
+//! The pushed read's tables are shaped by [`crate::query::agg_tables::AggTables`]; tests check
+//! they equal the ops results (`builtins_ops_tests.rs`).
 //!
 //! Invariants:
 //! - Every builtin validates its arguments' types when called (plan time); errors from the
@@ -20,6 +22,8 @@
 //!   function value (`Arc` pointer equality), never by name, so a user function that shadows a
 //!   builtin's name is always called as a user function.
 //! - Nothing here panics on input-derived data: bad durations, columns or types are errors.
+//! - Stream bounds are the plan's ([`stream_bounds`]: the nearest upstream `range`), as in
+//!   Flux; only without a `range` do windows fall back to the tables' `_start`/`_stop`.
 
 use std::sync::Arc;
 
@@ -369,6 +373,13 @@ fn register_windows(reg: &mut Registry) {
         ("spread", Aggregate::Spread),
         ("stddev", Aggregate::Stddev(StddevMode::Sample)),
         ("median", Aggregate::median()),
+        (
+            "integral",
+            Aggregate::Integral {
+                unit: FluxDuration::from_nanos(1_000_000_000),
+                time_column: "_time".into(),
+            },
+        ),
         ("first", Aggregate::First),
         ("last", Aggregate::Last),
         ("min", Aggregate::Min),
@@ -401,6 +412,7 @@ fn register_windows(reg: &mut Registry) {
             let pushable = p.column == "_value"
                 && every_raw.months == 0
                 && every_raw.nanos > 0
+                && every_raw.nanos < i64::MAX
                 && period_raw.is_none_or(|d| d == every_raw || d == Duration::default())
                 && offset.months == 0
                 && location.is_none()

@@ -129,6 +129,8 @@ fn pipelines_flux_computes_differently_are_not_pushed() {
         "aggregateWindow(every: 10ns, fn: mean, column: \"x\")",
         "count(column: \"x\")",
         "aggregateWindow(every: 1mo, fn: mean)",
+        "aggregateWindow(every: inf, fn: mean)",
+        "aggregateWindow(every: 10ns, fn: integral)",
         "aggregateWindow(every: 10ns, period: 20ns, fn: mean)",
         "aggregateWindow(every: 10ns, offset: 1mo, fn: mean)",
         "aggregateWindow(every: 10ns, fn: mean, location: {zone: \"UTC\", offset: 0s})",
