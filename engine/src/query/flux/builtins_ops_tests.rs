@@ -429,3 +429,39 @@ fn stream_bounds_follow_range_and_time_shift() {
         Some((SEC, 5 * SEC))
     );
 }
+
+#[test]
+fn aggregate_window_with_user_fn_equals_the_fused_builtin() {
+    let data = "import \"array\"\n\
+        data = array.from(rows: [\
+          {_time: 1970-01-01T00:00:03Z, _value: 1.0, t: \"a\"},\
+          {_time: 1970-01-01T00:00:04Z, _value: 4.0, t: \"a\"},\
+          {_time: 1970-01-01T00:00:31Z, _value: 2.0, t: \"a\"},\
+          {_time: 1970-01-01T00:00:12Z, _value: 5.0, t: \"b\"}])\
+          |> group(columns: [\"t\"])\
+          |> range(start: 1970-01-01T00:00:02Z, stop: 1970-01-01T00:00:45Z)\n";
+    let run_q = |q: &str| -> Vec<TableChunk> {
+        let src = format!("{data}{q}");
+        let mut r = run(&src, NOW, Value::Null, &EmptySource, Limits::default())
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        r.remove(0).1
+    };
+    for f in ["mean", "sum", "count", "max", "first", "last"] {
+        for extra in [
+            "",
+            ", createEmpty: false",
+            ", timeSrc: \"_start\", offset: 4s",
+        ] {
+            let fused = run_q(&format!(
+                "data |> aggregateWindow(every: 10s, fn: {f}{extra})"
+            ));
+            let by_def = run_q(&format!(
+                "data |> aggregateWindow(every: 10s, \
+                 fn: (column, tables=<-) => tables |> {f}(column){extra})"
+            ));
+            assert!(fused.iter().map(TableChunk::rows).sum::<usize>() >= 3);
+            let d = diff(by_def, fused).unwrap_or_else(|e| panic!("{f}{extra}: {e}"));
+            assert!(d.iter().all(|t| t.rows() == 0), "{f}{extra}: {d:?}");
+        }
+    }
+}
