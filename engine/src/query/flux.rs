@@ -9,6 +9,9 @@
 pub mod ast;
 pub mod ast_json;
 pub mod builtins;
+mod builtins_ops;
+#[cfg(test)]
+mod builtins_ops_tests;
 pub mod csv;
 pub mod interp;
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub fn registry() -> Arc<Registry> {
         register_date(&mut reg);
         register_sources(&mut reg);
         register_testing(&mut reg);
+        super::builtins_ops::register(&mut reg);
         Arc::new(reg)
     })
     .clone()

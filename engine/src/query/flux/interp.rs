@@ -98,6 +98,11 @@ impl Registry {
             .insert(name.to_string(), builtin(name, pipe, f));
     }
 
+    /// Sets a universe constant (`inf`).
+    pub fn set_universe(&mut self, name: &str, v: Value) {
+        self.universe.insert(name.to_string(), v);
+    }
+
     /// Registers a function of package `pkg` (`import "pkg"`).
     pub fn register_in(
         &mut self,
@@ -136,6 +141,7 @@ impl Registry {
                     name: fname.clone(),
                     op,
                     inputs: vec![input],
+                    bounds: None,
                 },
                 span: args.span,
             })))

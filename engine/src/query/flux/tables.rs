@@ -77,6 +77,9 @@ pub enum NodeKind {
         op: TableFn,
         /// Its inputs (exactly one).
         inputs: Vec<Arc<Node>>,
+        /// The `[start, stop)` bounds this operation gives its output stream (`range`), or
+        /// `None` when it keeps its input's (see [`stream_bounds`]).
+        bounds: Option<(i64, i64)>,
     },
     /// An operation over several inputs.
     Multi {
@@ -750,6 +753,32 @@ impl TableSource for MemorySource {
             .ok_or_else(|| "internal: read was not prefetched".to_string())
     }
 }
+
+/// The time bounds of a stream at plan time, as Flux propagates them from the nearest
+/// upstream `range` through single-input operations: what `window()` clips windows to and what
+/// `window(every: inf)` uses as its one window. `None` without a `range` (or across a
+/// multi-input operation).
+pub fn stream_bounds(node: &Node) -> Option<(i64, i64)> {
+    let mut cur = node;
+    for _ in 0..=MAX_PIPE_WALK {
+        match &cur.kind {
+            NodeKind::Read { bounds, .. } => return *bounds,
+            NodeKind::Op {
+                bounds: Some(b), ..
+            } => return Some(*b),
+            NodeKind::Op { inputs, .. } => match inputs.as_slice() {
+                [one] => cur = one,
+                _ => return None,
+            },
+            NodeKind::Yield { input, .. } => cur = input,
+            NodeKind::Literal(_) | NodeKind::Multi { .. } => return None,
+        }
+    }
+    None
+}
+
+/// Longest chain [`stream_bounds`] walks.
+const MAX_PIPE_WALK: usize = 4096;
 
 /// Pushes an aggregate into a ranged storage read: `Read |> aggregateWindow(...)` (or a plain
 /// `count()`, `first()` …) becomes one `Read` whose plan carries `agg`, so the shards send one

@@ -243,17 +243,6 @@ fn range_tables(
 ) -> R2 {
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
-        // A table that already has bounds (an earlier `range`) keeps the intersection.
-        let bound = |label: &str| match t
-            .meta
-            .column_index(label)
-            .and_then(|i| t.meta.key_values.get(i))
-        {
-            Some(Some(Cell::DateTime(v))) => Some(*v),
-            _ => None,
-        };
-        let start = bound(start_col).map_or(start, |s| s.max(start));
-        let stop = bound(stop_col).map_or(stop, |s| s.min(stop));
         let Some(ti) = t.meta.column_index(time_col) else {
             return Err(format!("missing time column \"{time_col}\""));
         };
@@ -548,8 +537,28 @@ fn column_fn(f: &Value, ctx: &mut ExecCtx<'_>, label: &str) -> Result<Value, Str
 // ---------------------------------------------------------------------------------------------
 // sort / limit / tail
 
-fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> Vec<TableChunk> {
-    tables
+/// Concatenates tables with equal group keys and identical schemas (first-appearance order),
+/// as Flux's keyed table caches do (e.g. `sort` after a `union` of same-key streams); cheaper
+/// than [`merge_equal_keys`], which rebuilds rows.
+fn concat_equal_keys(tables: Vec<TableChunk>) -> R2 {
+    let mut out: Vec<TableChunk> = Vec::with_capacity(tables.len());
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for t in tables {
+        let k = super::tables::key_string(&group_key(&t));
+        match index.get(&k).and_then(|&i| out.get_mut(i)) {
+            Some(dst) if dst.meta.same_columns(&t.meta) => super::tables::append_chunk(dst, t)?,
+            Some(_) => out.push(t),
+            None => {
+                index.insert(k, out.len());
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> R2 {
+    Ok(concat_equal_keys(tables)?
         .into_iter()
         .map(|t| {
             let ci: Vec<usize> = columns
@@ -571,7 +580,7 @@ fn sort_tables(tables: Vec<TableChunk>, columns: &[String], desc: bool) -> Vec<T
             });
             select_rows(&t, &idx)
         })
-        .collect()
+        .collect())
 }
 
 fn limit_tables(tables: Vec<TableChunk>, n: usize, offset: usize, tail: bool) -> Vec<TableChunk> {
@@ -1018,6 +1027,7 @@ fn op_node(name: &str, op: TableFn, input: Arc<Node>, span: Span) -> Value {
             name: name.to_string(),
             op,
             inputs: vec![input],
+            bounds: None,
         },
         span,
     }))
@@ -1061,10 +1071,25 @@ fn range_builtin(args: &mut Args<'_>) -> R<Value> {
             span: input.span,
         })));
     }
+    // The stream's bounds become `[start, stop)` intersected with an upstream range's (plan
+    // bounds, as Flux computes them; bounds columns already in the data do not count).
+    let bounds = match super::tables::stream_bounds(&input) {
+        Some((s0, t0)) => (s0.max(start), t0.min(stop)),
+        None => (start, stop),
+    };
+    let (start, stop) = bounds;
     let op = table_fn(move |tables, _| {
         range_tables(tables, start, stop, &time_col, &start_col, &stop_col)
     });
-    Ok(op_node("range", op, input, args.span))
+    Ok(Value::Tables(Arc::new(Node {
+        kind: NodeKind::Op {
+            name: "range".to_string(),
+            op,
+            inputs: vec![input],
+            bounds: Some(bounds),
+        },
+        span: args.span,
+    })))
 }
 
 fn filter_builtin(args: &mut Args<'_>) -> R<Value> {
@@ -1233,7 +1258,7 @@ pub fn register(reg: &mut Registry) {
     reg.transform("sort", |args| {
         let cols = args.strings_or("columns", &["_value"])?;
         let desc = args.bool_or("desc", false)?;
-        Ok(table_fn(move |t, _| Ok(sort_tables(t, &cols, desc))))
+        Ok(table_fn(move |t, _| sort_tables(t, &cols, desc)))
     });
     for (name, tail) in [("limit", false), ("tail", true)] {
         reg.transform(name, move |args| {
