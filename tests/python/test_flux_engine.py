@@ -99,3 +99,28 @@ def test_errors_name_the_function_and_position(loaded):
             c.query_api().query('x = 1 + 2.0\nx', org=loaded.org)
     assert e.value.status == 400
     assert "@2:1" in api_error(e.value)["message"] or "type" in api_error(e.value)["message"]
+
+
+def _rows(recs):
+    return sorted((r.values.get("host"), r.get_field(), str(r.values.get("_time")), r.get_value()) for r in recs)
+
+
+@pytest.mark.parametrize("fn", ["mean", "sum", "count", "min", "max", "first", "last"])
+def test_pushed_aggregates_match_the_unpushed_pipeline(loaded, fn):
+    """`aggregateWindow` / plain aggregates on a storage read run in the shards; the same
+    pipeline with an identity `map` in front runs on the coordinator. Both must agree."""
+    base = f'from(bucket: "{loaded.bucket}") |> {RANGE} |> filter(fn: (r) => r._field == "usage")'
+    unpushed = base + " |> map(fn: (r) => r)"
+    for tail in (f"|> aggregateWindow(every: 3m, fn: {fn})",
+                 f"|> aggregateWindow(every: 3m, fn: {fn}, createEmpty: false, timeSrc: \"_start\")",
+                 f"|> {fn}()"):
+        pushed = _rows(q(loaded, f"{base} {tail}"))
+        generic = _rows(q(loaded, f"{unpushed} {tail}"))
+        assert pushed == generic, (tail, pushed, generic)
+        assert pushed
+
+
+def test_lastpoint(loaded):
+    recs = q(loaded, f'from(bucket: "{loaded.bucket}") |> range(start: 0) |> last()')
+    got = {(r.values["host"], r.get_field()): r.get_value() for r in recs}
+    assert got == {("a", "usage"): 10.5, ("a", "n"): 9, ("b", "usage"): 109.5, ("b", "n"): 9}
