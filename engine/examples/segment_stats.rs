@@ -1,7 +1,8 @@
 //! Where the bytes of segment files go: `cargo run --release -p ringflux-engine --example
 //! segment_stats -- FILE.seg...`. Prints, over all given files, the bytes of headers and
-//! footers, of the index (keys vs block entries), of timestamp blocks and of value blocks by
-//! codec tag, and the bytes per value of each part.
+//! footers, of the index (and the logical length of the keys it holds), of timestamp blocks
+//! (tag `none`: evenly spaced, not stored) and of value blocks by codec tag, and the bytes per
+//! value of each part.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut points = 0u64;
     let mut ts_bytes = 0u64;
     // tag -> (blocks, bytes)
-    let mut ts_tags: BTreeMap<u8, (u64, u64)> = BTreeMap::new();
+    let mut ts_tags: BTreeMap<Option<u8>, (u64, u64)> = BTreeMap::new();
     let mut value_tags: BTreeMap<u8, (u64, u64)> = BTreeMap::new();
     for path in std::env::args().skip(1) {
         let bytes = std::fs::read(&path)?;
@@ -34,10 +35,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let start = b.offset as usize;
                 let ts_end = start + b.ts_len as usize;
                 let end = start + b.len as usize;
-                let ts_tag = bytes.get(start).copied().unwrap_or(0);
                 let v_tag = bytes.get(ts_end).copied().unwrap_or(0);
                 ts_bytes += u64::from(b.ts_len);
-                let e = ts_tags.entry(ts_tag).or_default();
+                // A block without a timestamps block (evenly spaced times) counts as "none".
+                let ts_key = if b.ts_len == 0 {
+                    None
+                } else {
+                    bytes.get(start).copied()
+                };
+                let e = ts_tags.entry(ts_key).or_default();
                 e.0 += 1;
                 e.1 += u64::from(b.ts_len);
                 let e = value_tags.entry(v_tag).or_default();
@@ -52,10 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let frame = files * (HEADER_LEN + FOOTER_LEN) as u64;
     println!("header+footer    {frame:>10}  {:.4}", per(frame));
     println!("index            {index:>10}  {:.4}", per(index));
-    println!("  keys           {key_bytes:>10}  {:.4}", per(key_bytes));
+    println!("  keys (logical) {key_bytes:>10}  {:.4}", per(key_bytes));
     println!("timestamps       {ts_bytes:>10}  {:.4}", per(ts_bytes));
     for (tag, (n, b)) in &ts_tags {
-        println!("  tag {tag:#04x} {n:>7} blocks {b:>10}  {:.4}", per(*b));
+        let tag = tag.map_or("none".to_string(), |t| format!("{t:#04x}"));
+        println!("  tag {tag:>4} {n:>7} blocks {b:>10}  {:.4}", per(*b));
     }
     let vb: u64 = value_tags.values().map(|v| v.1).sum();
     println!("values           {vb:>10}  {:.4}", per(vb));

@@ -9,14 +9,15 @@
 # Needs: python3, curl; influxd (Debian package influxdb) for `disk`; wrk for `compaction`
 # (both installed by ../shared/bench/peers.sh or `apt-get install influxdb wrk`).
 # Generated data and server dirs go to $TMPDIR (default /tmp); figures are printed as
-# `FIGURE name value` lines. Env knobs: HOSTS (100), LINES (1000000), SERIES ("100000 1000000").
+# `FIGURE name value` lines. Env knobs: HOSTS (100), LINES (1000000), SERIES ("100000 1000000"),
+# PORT (18197, ringflux's HTTP port).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH="$ROOT/../shared/bench"
 BIN="${RINGFLUX_BIN:-$ROOT/target/release/ringflux}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/rf-storage.XXXXXX")"
-PORT=18197
+PORT="${PORT:-18197}"
 TOKEN=bench-token
 HOSTS="${HOSTS:-100}"
 LINES="${LINES:-1000000}"

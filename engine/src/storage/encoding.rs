@@ -847,11 +847,13 @@ fn decode_int_like(block: &[u8], tags: IntTags) -> Result<Vec<i64>, EncodingErro
     Ok(out)
 }
 
-fn zigzag(v: i64) -> u64 {
+/// `zigzag(v) = (v << 1) ^ (v >> 63)`: small magnitudes of either sign become small values.
+pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unzigzag(u: u64) -> i64 {
+/// The inverse of [`zigzag`].
+pub(crate) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
@@ -1310,7 +1312,8 @@ impl<'a> LsbBitReader<'a> {
 // Byte and bit readers / writers
 // ---------------------------------------------------------------------------------------------
 
-fn write_varint(mut v: u64, out: &mut Vec<u8>) {
+/// Appends `v` as an unsigned LEB128 varint (see the module doc).
+pub(crate) fn write_varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
