@@ -595,6 +595,70 @@ fn size_tsbs_like_floats() {
     assert!((file.len() as f64 / total) < 3.0);
 }
 
+/// A standard normal sample (Box-Muller).
+fn gauss(rng: &mut Rng) -> f64 {
+    let u1 = (rng.below(1 << 53) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// The TSBS cpu-only shape of `loadtest/scripts/storage_figures.sh disk`: 100 series × 10
+/// integer fields × 10 000 points at 10 s, each a random walk of N(0,1) steps clamped to
+/// [0, 100] and truncated (as `gen_lp.py --mode tsbs`). InfluxDB 1.6 stores that data in
+/// 0.568 bytes per value; the goal is half of it.
+#[test]
+fn size_tsbs_like_integers() {
+    const SERIES: usize = 100;
+    const FIELDS: usize = 10;
+    const POINTS: usize = 10_000;
+    let t = times(POINTS);
+    let mut rng = Rng(20160101);
+    let mut w = SegmentWriter::new(BUCKET, 0);
+    let mut values = vec![0i64; POINTS];
+    let mut keys: Vec<String> = (0..SERIES)
+        .map(|i| {
+            format!(
+                "cpu,arch=x64,datacenter=us-east-1a,hostname=host_{i},os=Ubuntu16.04LTS,\
+                 rack={},region=us-east-1,service=18,service_environment=production,\
+                 service_version=1,team=SF",
+                i % 100
+            )
+        })
+        .collect();
+    keys.sort();
+    for key in &keys {
+        for f in 0..FIELDS {
+            let mut x = rng.below(100) as f64;
+            for v in values.iter_mut() {
+                x = (x + gauss(&mut rng)).clamp(0.0, 100.0);
+                *v = x as i64;
+            }
+            let field = format!("usage_{f}");
+            w.add_column(
+                key.as_bytes(),
+                field.as_bytes(),
+                &t,
+                ColumnValues::Integer(&values),
+            )
+            .expect("add");
+        }
+    }
+    let file = w.finish().expect("finish");
+    let idx = SegmentIndex::parse(&file).expect("index");
+    let total = (SERIES * FIELDS * POINTS) as f64;
+    let bpv = file.len() as f64 / total;
+    println!(
+        "TSBS-like integer segment: {} bytes for {total} values = {bpv:.4} bytes/value (index \
+         {} bytes)",
+        file.len(),
+        idx.footer().index_len,
+    );
+    let col = idx.columns().nth(537).expect("col");
+    let (ts, _) = read_column(&file, col);
+    assert_eq!(ts, t);
+    assert!(bpv < 0.29, "{bpv} bytes/value");
+}
+
 #[test]
 fn forged_block_count_rejected_before_decoding() {
     // A valid run-length timestamps block declaring 2^23 points, ahead of a 1-value block.
