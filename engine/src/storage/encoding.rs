@@ -83,8 +83,12 @@
 //!   tie). Payload:
 //!
 //!   ```text
-//!   used:u8  freq:varint × used  extra_len:varint  extra:[u8; extra_len]  state:u32  words:u16*
+//!   first:varint  [used:u8  freq:varint × used  extra_len:varint  extra:[u8; extra_len]
+//!                  state:u32  words:u16*]
 //!   ```
+//!
+//!   `first` is `z[0]` (so an absolute first value does not widen the table); the bracketed
+//!   rANS part codes `z[1..count]` and is absent when `count == 1`.
 //!
 //!   - *Symbols*: `z < 16` is symbol `z` with no extra bits. Otherwise, with `n` the bit
 //!     length of `z` (5..=64) and `b` the bit below its leading one, the symbol is
@@ -811,7 +815,7 @@ fn encode_int_like(values: &[i64], tags: IntTags, out: &mut Vec<u8>) -> Result<(
     let s8b_len = out.len() - start;
     let mut rans = Vec::with_capacity(s8b_len);
     let rstart = begin_block(&mut rans, tags.rans, count);
-    rans_encode(&zs, &mut rans);
+    rans_encode_values(&zs, &mut rans);
     if rans.len() - rstart < s8b_len {
         out.truncate(start);
         out.extend_from_slice(&rans);
@@ -832,8 +836,14 @@ fn decode_int_like(block: &[u8], tags: IntTags) -> Result<Vec<i64>, EncodingErro
         }
         // Like RLE, a rANS block may code a value in less than a bit: the allocation is
         // bounded by the count cap, not by the payload.
-        let mut out = Vec::new();
-        rans_decode(b.payload, b.count, &mut out)?;
+        let mut r = Reader::new(b.payload, HEADER);
+        let first = unzigzag(r.varint()?);
+        let mut out = vec![first];
+        if b.count == 1 {
+            r.finish()?;
+        } else {
+            rans_decode(r.remaining(), r.offset(), b.count - 1, first, &mut out)?;
+        }
         return Ok(out);
     }
     if b.tag != tags.delta {
@@ -1049,7 +1059,18 @@ fn rans_normalize(counts: &[u32; 256], total: u32) -> [u32; 256] {
     freq
 }
 
-/// Appends the rANS payload (format `0x32`) for the zigzag deltas `zs` (non-empty).
+/// Appends the payload of format `0x32` for the zigzag deltas `zs` (non-empty, `v[-1] = 0`):
+/// the first as a varint, the rest rANS coded.
+fn rans_encode_values(zs: &[u64], out: &mut Vec<u8>) {
+    if let Some((&first, rest)) = zs.split_first() {
+        write_varint(first, out);
+        if !rest.is_empty() {
+            rans_encode(rest, out);
+        }
+    }
+}
+
+/// Appends the rANS part of a `0x32` payload for the zigzag deltas `zs` (non-empty).
 fn rans_encode(zs: &[u64], out: &mut Vec<u8>) {
     let mut syms = Vec::with_capacity(zs.len());
     let mut counts = [0u32; 256];
@@ -1096,10 +1117,17 @@ fn rans_encode(zs: &[u64], out: &mut Vec<u8>) {
     }
 }
 
-/// Decodes `count` (>= 1) values of a `0x32`/`0x42` payload onto `out`: the zigzag deltas,
-/// summed from `v[-1] = 0`.
-fn rans_decode(payload: &[u8], count: u32, out: &mut Vec<i64>) -> Result<(), EncodingError> {
-    let mut r = Reader::new(payload, HEADER);
+/// Decodes the rANS part of a `0x32`/`0x42` payload (`payload`, at block offset `base`):
+/// `count` (>= 1) zigzag deltas, each added to the previous value starting from `prev`, onto
+/// `out`.
+fn rans_decode(
+    payload: &[u8],
+    base: usize,
+    count: u32,
+    prev: i64,
+    out: &mut Vec<i64>,
+) -> Result<(), EncodingError> {
+    let mut r = Reader::new(payload, base);
     let used_at = r.offset();
     let [used] = r.bytes::<1>()?;
     let used = usize::from(used);
@@ -1142,7 +1170,7 @@ fn rans_decode(payload: &[u8], count: u32, out: &mut Vec<i64>) -> Result<(), Enc
         .remaining()
         .get(..usize::try_from(extra_len).unwrap_or(usize::MAX))
         .ok_or(EncodingError::Truncated {
-            at: HEADER + payload.len(),
+            at: base + payload.len(),
         })?;
     r.pos += extra.len();
     let mut bits = LsbBitReader::new(extra, extra_at);
@@ -1160,7 +1188,7 @@ fn rans_decode(payload: &[u8], count: u32, out: &mut Vec<i64>) -> Result<(), Enc
     let table = &RANS_SYMBOL_TABLE;
     let start = out.len();
     out.resize(start + count as usize, 0);
-    let mut prev = 0i64;
+    let mut prev = prev;
     let low = u64::from(RANS_LOW);
     for o in out.get_mut(start..).unwrap_or_default() {
         // x < 2^32, so the slot indexes the table and the new state stays below 2^32.
@@ -1186,7 +1214,7 @@ fn rans_decode(payload: &[u8], count: u32, out: &mut Vec<i64>) -> Result<(), Enc
     }
     if pos > stream.len() {
         return Err(EncodingError::Truncated {
-            at: HEADER + payload.len(),
+            at: base + payload.len(),
         });
     }
     if pos != stream.len() {

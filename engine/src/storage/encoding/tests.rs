@@ -44,7 +44,7 @@ fn rans_block(tag: u8, v: &[i64]) -> Vec<u8> {
     let mut out = Vec::new();
     let start = begin_block(&mut out, tag, check_count(v.len()).expect("count"));
     if !v.is_empty() {
-        rans_encode(&zigzag_deltas(v), &mut out);
+        rans_encode_values(&zigzag_deltas(v), &mut out);
     }
     finish_block(&mut out, start);
     out
@@ -396,7 +396,7 @@ fn rans_round_trips_edge_values() {
     let mut out = Vec::new();
     rans_encode(&zs, &mut out);
     let mut back = Vec::new();
-    rans_decode(&out, zs.len() as u32, &mut back).expect("decode");
+    rans_decode(&out, HEADER, zs.len() as u32, 0, &mut back).expect("decode");
     let mut prev = 0i64;
     let want: Vec<i64> = zs
         .iter()
@@ -510,20 +510,23 @@ fn golden_bytes_match_the_format_doc() {
     }
     body.extend_from_slice(&0u64.to_le_bytes());
     assert_block(&int_block(&[i64::MIN, 5, 5]), &body);
-    // rANS, one symbol (zigzag deltas [0, 0]): symbol count 1, freq 4096 (varint 80 20), no
-    // extra bytes, the state never moves from 2^16 and no stream words follow.
+    // rANS, values [3, 3]: first = zigzag(3) = 6 as a varint; then one symbol (delta 0):
+    // symbol count 1, freq 4096 (varint 80 20), no extra bytes, the state never moves from
+    // 2^16 and no stream words follow.
     assert_block(
-        &rans_block(TAG_INT_RANS, &[0, 0]),
-        &[0x32, 2, 0, 0, 0, 1, 0x80, 0x20, 0, 0, 0, 1, 0],
+        &rans_block(TAG_INT_RANS, &[3, 3]),
+        &[0x32, 2, 0, 0, 0, 6, 1, 0x80, 0x20, 0, 0, 0, 1, 0],
     );
-    // rANS of zigzag deltas [16, 0] (values [8, 8]): symbols 16 (bit length 5, second bit 0,
-    // 3 extra bits 000) and 0, 2048 each; one extra byte; coding 0 then 16 backwards from
-    // 2^16 gives 2^17, then 2^18 + 2048.
-    let mut body = vec![0x42, 2, 0, 0, 0, 17, 0x80, 0x10];
+    // One value: just `first`.
+    assert_block(&rans_block(TAG_INT_RANS, &[-1]), &[0x32, 1, 0, 0, 0, 1]);
+    // Values [0, 8, 8]: first 0, then zigzag deltas [16, 0]: symbols 16 (bit length 5, second
+    // bit 0, 3 extra bits 000) and 0, 2048 each; one extra byte; coding 0 then 16 backwards
+    // from 2^16 gives 2^17, then 2^18 + 2048.
+    let mut body = vec![0x42, 3, 0, 0, 0, 0, 17, 0x80, 0x10];
     body.extend_from_slice(&[0; 15]);
     body.extend_from_slice(&[0x80, 0x10, 1, 0]);
     body.extend_from_slice(&(0x0004_0800u32).to_le_bytes());
-    assert_block(&rans_block(TAG_UINT_RANS, &[8, 8]), &body);
+    assert_block(&rans_block(TAG_UINT_RANS, &[0, 8, 8]), &body);
     // Booleans: LSB first.
     assert_block(
         &bool_block(&[true, false, true]),
@@ -727,7 +730,8 @@ fn structural_errors_behind_a_valid_crc() {
         ([&table_4096[..], &[5, 0], &state(RANS_LOW)].concat(), 1),
     ];
     for (payload, count) in cases {
-        let b = raw_block(TAG_INT_RANS, count, &payload);
+        let payload = [&[0u8][..], &payload].concat();
+        let b = raw_block(TAG_INT_RANS, count + 1, &payload);
         assert!(
             matches!(
                 decode_integers(&b),
@@ -742,8 +746,15 @@ fn structural_errors_behind_a_valid_crc() {
     sym16.extend_from_slice(&[0; 16]);
     sym16.extend_from_slice(&[0x80, 0x20]);
     for extra in [&[0u8][..0], &[0x08][..]] {
-        let payload = [&sym16[..], &[extra.len() as u8], extra, &state(RANS_LOW)].concat();
-        let b = raw_block(TAG_INT_RANS, 1, &payload);
+        let payload = [
+            &[0u8][..],
+            &sym16[..],
+            &[extra.len() as u8],
+            extra,
+            &state(RANS_LOW),
+        ]
+        .concat();
+        let b = raw_block(TAG_INT_RANS, 2, &payload);
         assert!(
             decode_integers(&b).is_err(),
             "{payload:02x?}: {:?}",
@@ -1002,7 +1013,7 @@ proptest! {
     #[test]
     fn prop_rans_arbitrary_streams_never_panic(
         cuts in proptest::collection::vec(0u32..4096, 0..20),
-        count in prop_oneof![1u32..2000, any::<u32>()],
+        count in prop_oneof![2u32..2000, any::<u32>()],
         extra_len in 0u8..8,
         tail in proptest::collection::vec(any::<u8>(), 0..300),
     ) {
@@ -1010,7 +1021,7 @@ proptest! {
         cuts.push(0);
         cuts.push(RANS_TOTAL);
         cuts.sort_unstable();
-        let mut payload = vec![(cuts.len() - 1) as u8];
+        let mut payload = vec![0, (cuts.len() - 1) as u8];
         for w in cuts.windows(2) {
             write_varint(u64::from(w[1] - w[0]), &mut payload);
         }
