@@ -838,7 +838,8 @@ fn decode_int_like(block: &[u8], tags: IntTags) -> Result<Vec<i64>, EncodingErro
         // bounded by the count cap, not by the payload.
         let mut r = Reader::new(b.payload, HEADER);
         let first = unzigzag(r.varint()?);
-        let mut out = vec![first];
+        let mut out = Vec::with_capacity(b.count as usize);
+        out.push(first);
         if b.count == 1 {
             r.finish()?;
         } else {

@@ -67,14 +67,15 @@
 //! `zigzag(v)`, as in [`super::encoding`]. Column:
 //!
 //! ```text
-//! shared:varint  suffix_len:varint  suffix  field_len:varint  field  field_type:u8
-//! block_count:varint (>= 1)  block × block_count
+//! key  field_len:varint  field  field_type:u8  block_count:varint (>= 1)  block × block_count
+//! key   = 0x00 key_len:varint series_key  |  0x01 (same series key as the previous column)
 //! block = gap:varint  len:varint  ts_len:varint  min_delta:zvarint  span:varint  count:varint
 //! ```
 //!
-//! - The series key is the previous column's series key cut to `shared` bytes (`shared` at
-//!   most its length; the empty key before the first column) followed by `suffix`: the ten
-//!   columns of a TSBS series store the key once.
+//! - A series key is spelled out once for its run of columns (the ten fields of a TSBS series
+//!   store it once); `0x01` is invalid for the first column. Every key byte is present in the
+//!   index, so parsing cannot allocate more key bytes than the index holds (a shared-prefix
+//!   scheme would let a small forged index expand into huge keys).
 //! - `offset = previous block's end + gap` (the first block of the file: `HEADER_LEN + gap`);
 //!   the writer's gaps are 0. `len` and `ts_len` as in version 1 (`ts_len` 0 or ≥ 9).
 //! - `min_time = reference + min_delta` (wrapping), where `reference` is the previous block's
@@ -121,6 +122,7 @@
 //! when only the file's tail is at hand.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::encoding::{self, EncodingError};
 use crate::model::{BucketId, FieldType};
@@ -150,8 +152,9 @@ const BLOCK_ENTRY_LEN: usize = 36;
 const MIN_COLUMN_ENTRY_LEN: usize = 4 + 4 + 1 + 4 + BLOCK_ENTRY_LEN;
 /// Smallest block entry in a version 2 index (six one-byte varints).
 const MIN_BLOCK_ENTRY_LEN_V2: usize = 6;
-/// Smallest column entry in a version 2 index (four one-byte varints, the type, one block).
-const MIN_COLUMN_ENTRY_LEN_V2: usize = 5 + MIN_BLOCK_ENTRY_LEN_V2;
+/// Smallest column entry in a version 2 index (key flag, field length, type, block count,
+/// one block).
+const MIN_COLUMN_ENTRY_LEN_V2: usize = 4 + MIN_BLOCK_ENTRY_LEN_V2;
 /// Smallest encoded column block (tag, count, crc).
 const MIN_CODEC_BLOCK: u32 = 9;
 
@@ -458,7 +461,8 @@ impl BlockRef {
 /// One column's index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnEntry {
-    series_key: Box<[u8]>,
+    /// Shared by the consecutive columns (fields) of one series.
+    series_key: Arc<[u8]>,
     field: Box<[u8]>,
     field_type: FieldType,
     blocks: Vec<BlockRef>,
@@ -613,8 +617,12 @@ impl SegmentWriter {
         let result = self.write_blocks(times, values);
         match result {
             Ok(blocks) => {
+                let series_key = match self.columns.last() {
+                    Some(prev) if *prev.series_key == *series_key => prev.series_key.clone(),
+                    _ => series_key.into(),
+                };
                 self.columns.push(ColumnEntry {
-                    series_key: series_key.into(),
+                    series_key,
                     field: field.into(),
                     field_type: values.field_type(),
                     blocks,
@@ -922,19 +930,17 @@ fn parse_index(index: &[u8], footer: Footer) -> Result<SegmentIndex, SegmentErro
 fn write_index_v2(columns: &[ColumnEntry], out: &mut Vec<u8>) {
     let put = encoding::write_varint;
     put(columns.len() as u64, out);
-    let mut prev_key: &[u8] = &[];
+    let mut prev_key: Option<&[u8]> = None;
     let mut prev_end = HEADER_LEN as u64;
     let mut prev_first = 0i64;
     for c in columns {
-        let shared = prev_key
-            .iter()
-            .zip(c.series_key.iter())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let suffix = c.series_key.get(shared..).unwrap_or_default();
-        put(shared as u64, out);
-        put(suffix.len() as u64, out);
-        out.extend_from_slice(suffix);
+        if prev_key == Some(&c.series_key[..]) {
+            out.push(1);
+        } else {
+            out.push(0);
+            put(c.series_key.len() as u64, out);
+            out.extend_from_slice(&c.series_key);
+        }
         put(c.field.len() as u64, out);
         out.extend_from_slice(&c.field);
         out.push(c.field_type as u8);
@@ -951,7 +957,7 @@ fn write_index_v2(columns: &[ColumnEntry], out: &mut Vec<u8>) {
             prev_end = b.end();
         }
         prev_first = c.blocks.first().map_or(prev_first, |b| b.min_time);
-        prev_key = &c.series_key;
+        prev_key = Some(&c.series_key);
     }
 }
 
@@ -1042,19 +1048,20 @@ fn parse_columns_v2(r: &mut Reader<'_>, footer: Footer) -> Result<Vec<ColumnEntr
     let mut prev_end = HEADER_LEN as u64;
     let mut prev_first = 0i64;
     for _ in 0..column_count {
-        let prev_key: &[u8] = columns.last().map_or(&[], |c| &c.series_key);
-        let shared = r.varint_usize()?;
-        let suffix_len = r.varint_usize()?;
-        if shared > prev_key.len() {
-            return Err(r.malformed("shared key prefix longer than the previous key"));
-        }
-        if suffix_len > MAX_KEY_LEN - shared {
-            return Err(r.malformed("key longer than MAX_KEY_LEN"));
-        }
-        let suffix = r.bytes(suffix_len)?;
-        let mut series_key = Vec::with_capacity(shared + suffix_len);
-        series_key.extend_from_slice(prev_key.get(..shared).unwrap_or_default());
-        series_key.extend_from_slice(suffix);
+        // Every key byte is in the index (a repeated key is shared, not copied), so keys
+        // cannot make the parser allocate more than the index holds.
+        let series_key: Arc<[u8]> = match (r.u8()?, columns.last()) {
+            (1, Some(prev)) => prev.series_key.clone(),
+            (1, None) => return Err(r.malformed("first column repeats a series key")),
+            (0, _) => {
+                let len = r.varint_usize()?;
+                if len > MAX_KEY_LEN {
+                    return Err(r.malformed("key longer than MAX_KEY_LEN"));
+                }
+                r.bytes(len)?.into()
+            }
+            _ => return Err(r.malformed("series key flag is neither 0 nor 1")),
+        };
         let field_len = r.varint_usize()?;
         if field_len > MAX_KEY_LEN {
             return Err(r.malformed("key longer than MAX_KEY_LEN"));
@@ -1066,7 +1073,7 @@ fn parse_columns_v2(r: &mut Reader<'_>, footer: Footer) -> Result<Vec<ColumnEntr
             reason: "unknown field type",
         })?;
         if let Some(prev) = columns.last() {
-            if (&*prev.series_key, &*prev.field) >= (series_key.as_slice(), field) {
+            if (&*prev.series_key, &*prev.field) >= (&*series_key, field) {
                 return Err(r.malformed("columns not in strictly increasing key order"));
             }
         }
@@ -1108,7 +1115,7 @@ fn parse_columns_v2(r: &mut Reader<'_>, footer: Footer) -> Result<Vec<ColumnEntr
         }
         prev_first = blocks.first().map_or(prev_first, |b| b.min_time);
         columns.push(ColumnEntry {
-            series_key: series_key.into(),
+            series_key,
             field: field.into(),
             field_type,
             blocks,

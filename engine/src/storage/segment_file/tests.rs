@@ -840,7 +840,7 @@ fn version_1_files_still_read() {
 }
 
 #[test]
-fn index_shares_series_key_prefixes() {
+fn index_stores_each_series_key_once() {
     let t = times(10);
     let v: Vec<i64> = (0..10).collect();
     let key_a = b"cpu,arch=x64,hostname=host_1,region=us-east-1";
@@ -856,12 +856,33 @@ fn index_shares_series_key_prefixes() {
     let idx = SegmentIndex::parse(&file).expect("index");
     let keys: Vec<&[u8]> = idx.columns().map(|c| c.series_key()).collect();
     assert_eq!(keys, vec![&key_a[..], key_a, key_b, key_b]);
-    // Each key is spelled out once, plus the differing tail of the second.
+    // Each key is spelled out once.
     let index = &file[idx.footer().index_offset as usize..file.len() - FOOTER_LEN];
     let count = |needle: &[u8]| index.windows(needle.len()).filter(|w| *w == needle).count();
     assert_eq!(count(key_a), 1);
     assert_eq!(count(b"2,region=us-east-1"), 1);
     assert_eq!(count(b"usage_idle"), 2);
+    // The first column cannot repeat a key, and the flag is 0 or 1 (index resealed each time).
+    let flag_at = idx.footer().index_offset as usize + 16 + 1;
+    for (flag, reason) in [
+        (1u8, "first column repeats a series key"),
+        (2, "series key flag is neither 0 nor 1"),
+    ] {
+        let mut bad = file.clone();
+        assert_eq!(bad[flag_at], 0);
+        bad[flag_at] = flag;
+        let crc_at = bad.len() - 12;
+        let crc = crc32fast::hash(&bad[idx.footer().index_offset as usize..crc_at]);
+        bad[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+        assert!(
+            matches!(
+                SegmentIndex::parse(&bad),
+                Err(SegmentError::MalformedIndex { reason: r, .. }) if r == reason
+            ),
+            "{:?}",
+            SegmentIndex::parse(&bad)
+        );
+    }
     // Each point count and each series' data reads back.
     for c in idx.columns() {
         let (ts, _) = read_column(&file, c);
