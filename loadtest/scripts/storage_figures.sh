@@ -9,14 +9,15 @@
 # Needs: python3, curl; influxd (Debian package influxdb) for `disk`; wrk for `compaction`
 # (both installed by ../shared/bench/peers.sh or `apt-get install influxdb wrk`).
 # Generated data and server dirs go to $TMPDIR (default /tmp); figures are printed as
-# `FIGURE name value` lines. Env knobs: HOSTS (100), LINES (1000000), SERIES ("100000 1000000").
+# `FIGURE name value` lines. Env knobs: HOSTS (100), LINES (1000000), SERIES ("100000 1000000"),
+# PORT (18197, ringflux's HTTP port).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH="$ROOT/../shared/bench"
 BIN="${RINGFLUX_BIN:-$ROOT/target/release/ringflux}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/rf-storage.XXXXXX")"
-PORT=18197
+PORT="${PORT:-18197}"
 TOKEN=bench-token
 HOSTS="${HOSTS:-100}"
 LINES="${LINES:-1000000}"
@@ -98,12 +99,16 @@ EOF
   until curl -sf http://127.0.0.1:18086/ping >/dev/null; do sleep 0.1; done
   curl -sf -XPOST http://127.0.0.1:18086/query --data-urlencode "q=CREATE DATABASE bench" >/dev/null
   post_bodies "http://127.0.0.1:18086/write?db=bench&precision=ns" "$TMP/tsbs"
-  # Wait until the WAL is snapshotted and the TSM files stop changing (full compaction).
-  prev=""; for _ in $(seq 1 120); do
+  # Wait until the WAL is empty and the TSM files have not changed for 12 s: longer than
+  # compact-full-write-cold-duration (5 s), so a pending compaction has started by then. (A
+  # 2 s check used to stop between a level-1 snapshot and its compaction; the settled files of
+  # this data set are ~0.5-1 MB different from such intermediate states.)
+  prev=""; stable=0; for _ in $(seq 1 150); do
     sleep 2
     cur=$(find "$TMP/influx/data" -name '*.tsm' -printf '%f %s\n' | sort | md5sum)
     wal=$(find "$TMP/influx/wal" -name '*.wal' -size +0 | wc -l)
-    [ "$cur" = "$prev" ] && [ "$wal" -le 1 ] && break
+    if [ "$cur" = "$prev" ] && [ "$wal" -eq 0 ]; then stable=$((stable + 1)); else stable=0; fi
+    [ "$stable" -ge 6 ] && break
     prev="$cur"
   done
   kill -TERM "$IPID"; wait "$IPID" || true

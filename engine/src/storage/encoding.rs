@@ -13,8 +13,11 @@
 //!   checked before anything else of the block is interpreted.
 //! - Allocation on decode is bounded: a block declares at most [`MAX_BLOCK_VALUES`] values and
 //!   at most [`MAX_STRING_BYTES`] bytes of string data; larger declarations are
-//!   [`EncodingError::TooLarge`] before allocating for them. Apart from the run-length forms (capped
-//!   by [`MAX_BLOCK_VALUES`]), output grows only as input is actually consumed.
+//!   [`EncodingError::TooLarge`] before allocating for them. Apart from the run-length and rANS
+//!   forms (an entropy coder can spend less than a bit on a value; both capped by
+//!   [`MAX_BLOCK_VALUES`]), output grows only as input is actually consumed.
+//! - Every decode loop is bounded by the declared count or the input length: no input makes a
+//!   decoder loop forever.
 //! - Round trips are exact: `decode_x(encode_x(v)) == v` bit for bit, including NaN payloads,
 //!   ±Inf, -0.0, subnormals, `i64::MIN/MAX`, `u64::MAX`, empty strings. Integer arithmetic is
 //!   wrapping in both directions, so no input overflows.
@@ -48,8 +51,10 @@
 //! | `0x21` | floats      | decimal: `scale:u8`, simple8b of `zigzag(delta(m))` × count  |
 //! | `0x30` | integers    | RLE: `first:i64`, `delta:zvarint`                            |
 //! | `0x31` | integers    | delta: simple8b of `zigzag(delta)` × count                   |
+//! | `0x32` | integers    | delta: static rANS of `zigzag(delta)` × count                |
 //! | `0x40` | unsigned    | as `0x30`, on the two's-complement reinterpretation `u as i64` |
 //! | `0x41` | unsigned    | as `0x31`, on `u as i64`                                     |
+//! | `0x42` | unsigned    | as `0x32`, on `u as i64`                                     |
 //! | `0x50` | booleans    | bit-packed, `ceil(count/8)` bytes                            |
 //! | `0x60` | strings     | `len:varint` × count, then an LZ4 block with its size prepended |
 //!
@@ -72,6 +77,43 @@
 //! - **Delta** (`0x31`, `0x41`): simple8b stream of `count` values `zigzag(delta[i])` with
 //!   `v[-1] = 0` (the first entry is `zigzag(v[0])`). Unsigned values are zigzagged too (after
 //!   the reinterpretation) so a decreasing counter costs a few bits, not 64.
+//! - **rANS** (`0x32`, `0x42`): the same `count` values `z[i] = zigzag(delta[i])` (`v[-1] = 0`)
+//!   as `0x31`, entropy coded with one static frequency table per block. Encoders write RLE
+//!   when the deltas are constant, else whichever of `0x31` and `0x32` is smaller (`0x31` on a
+//!   tie). Payload:
+//!
+//!   ```text
+//!   first:varint  [used:u8  freq:varint × used  extra_len:varint  extra:[u8; extra_len]
+//!                  state:u32  words:u16*]
+//!   ```
+//!
+//!   `first` is `z[0]` (so an absolute first value does not widen the table); the bracketed
+//!   rANS part codes `z[1..count]` and is absent when `count == 1`.
+//!
+//!   - *Symbols*: `z < 16` is symbol `z` with no extra bits. Otherwise, with `n` the bit
+//!     length of `z` (5..=64) and `b` the bit below its leading one, the symbol is
+//!     `16 + 2·(n − 5) + b` (so at most 135) and the low `n − 2` bits of `z` are its extra
+//!     bits: `z = (2 + b) << (n − 2) | extra`.
+//!   - *Table*: `freq[s]` for symbols `0..used` (`1 <= used <= 136`); they sum to exactly
+//!     4096 (12-bit probabilities); a symbol's slots are `cum[s] .. cum[s] + freq[s]` with
+//!     `cum[s]` the sum of the frequencies before it. The encoder gives every symbol that
+//!     occurs at least 1.
+//!   - *Extra bits*: the extra bits of all values, in value order, packed least significant
+//!     bit first (bit `k` of the stream is bit `k % 8` of byte `k / 8`, each value's bits
+//!     low to high), zero padded to `extra_len` bytes; the decoder must use every byte and
+//!     find the padding zero.
+//!   - *rANS stream*: `state` is the decoder's initial state, at least `2^16`; `words` are
+//!     little-endian `u16`s up to the payload's end. Per value: `slot = x mod 4096`, `s` the
+//!     symbol owning the slot, `x = freq[s]·(x >> 12) + slot − cum[s]`; then if `x < 2^16`,
+//!     `x = x << 16 | next word` (one word always suffices); then read `s`'s extra bits.
+//!     After the last value every word must be consumed and `x` must equal `2^16` (the
+//!     encoder's initial state), so a damaged stream rarely decodes. The encoder codes the
+//!     values last to first, emitting the low 16 bits of `x` whenever
+//!     `x >= 2^20·freq[s]` before `x = ((x / freq[s]) << 12) + (x mod freq[s]) + cum[s]`, and
+//!     writes its words in reverse.
+//!
+//!   On TSBS-like integers (random walks with ~2.15 bits of entropy per delta) this costs
+//!   ~2.17 bits per value in an 8192-value block, against ~3.1 for simple8b.
 //! - **simple8b**: a sequence of little-endian `u64` words. The top 4 bits of a word are the
 //!   selector, the low 60 bits hold `n` values of `b` bits each, value `j` in bits
 //!   `[j·b, (j+1)·b)`:
@@ -121,8 +163,10 @@ const TAG_FLOAT_GORILLA: u8 = 0x20;
 const TAG_FLOAT_DECIMAL: u8 = 0x21;
 const TAG_INT_RLE: u8 = 0x30;
 const TAG_INT_DELTA: u8 = 0x31;
+const TAG_INT_RANS: u8 = 0x32;
 const TAG_UINT_RLE: u8 = 0x40;
 const TAG_UINT_DELTA: u8 = 0x41;
+const TAG_UINT_RANS: u8 = 0x42;
 const TAG_BOOL_PACKED: u8 = 0x50;
 const TAG_STRING_LZ4: u8 = 0x60;
 
@@ -425,26 +469,26 @@ pub fn decode_floats(block: &[u8]) -> Result<Vec<f64>, EncodingError> {
 }
 
 /// Appends a signed integer block for `values` to `out`: RLE if the deltas are constant, else
-/// delta + zigzag + simple8b.
+/// delta + zigzag + the smaller of simple8b and rANS.
 pub fn encode_integers(values: &[i64], out: &mut Vec<u8>) -> Result<(), EncodingError> {
-    encode_int_like(values, TAG_INT_RLE, TAG_INT_DELTA, out)
+    encode_int_like(values, INT_TAGS, out)
 }
 
 /// Decodes a signed integer block.
 pub fn decode_integers(block: &[u8]) -> Result<Vec<i64>, EncodingError> {
-    decode_int_like(block, TAG_INT_RLE, TAG_INT_DELTA, "integer")
+    decode_int_like(block, INT_TAGS)
 }
 
 /// Appends an unsigned integer block for `values` to `out` (the integer encoding applied to
 /// `v as i64`, under the unsigned tags).
 pub fn encode_unsigned(values: &[u64], out: &mut Vec<u8>) -> Result<(), EncodingError> {
     let signed: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-    encode_int_like(&signed, TAG_UINT_RLE, TAG_UINT_DELTA, out)
+    encode_int_like(&signed, UINT_TAGS, out)
 }
 
 /// Decodes an unsigned integer block.
 pub fn decode_unsigned(block: &[u8]) -> Result<Vec<u64>, EncodingError> {
-    let signed = decode_int_like(block, TAG_UINT_RLE, TAG_UINT_DELTA, "unsigned")?;
+    let signed = decode_int_like(block, UINT_TAGS)?;
     Ok(signed.into_iter().map(|v| v as u64).collect())
 }
 
@@ -677,9 +721,8 @@ fn empty<T>(b: &Block<'_>) -> Result<Vec<T>, EncodingError> {
 fn tag_error(tag: u8, expected: &'static str) -> EncodingError {
     match tag {
         TAG_TS_RLE | TAG_TS_DOD | TAG_FLOAT_GORILLA | TAG_FLOAT_DECIMAL | TAG_INT_RLE
-        | TAG_INT_DELTA | TAG_UINT_RLE | TAG_UINT_DELTA | TAG_BOOL_PACKED | TAG_STRING_LZ4 => {
-            EncodingError::WrongType { tag, expected }
-        }
+        | TAG_INT_DELTA | TAG_INT_RANS | TAG_UINT_RLE | TAG_UINT_DELTA | TAG_UINT_RANS
+        | TAG_BOOL_PACKED | TAG_STRING_LZ4 => EncodingError::WrongType { tag, expected },
         _ => EncodingError::UnknownTag(tag),
     }
 }
@@ -733,40 +776,81 @@ fn decode_rle(b: &Block<'_>) -> Result<Vec<i64>, EncodingError> {
     Ok(out)
 }
 
-fn encode_int_like(
-    values: &[i64],
-    rle_tag: u8,
-    delta_tag: u8,
-    out: &mut Vec<u8>,
-) -> Result<(), EncodingError> {
+/// The three tags of one integer-like type.
+#[derive(Clone, Copy)]
+struct IntTags {
+    rle: u8,
+    delta: u8,
+    rans: u8,
+    what: &'static str,
+}
+
+const INT_TAGS: IntTags = IntTags {
+    rle: TAG_INT_RLE,
+    delta: TAG_INT_DELTA,
+    rans: TAG_INT_RANS,
+    what: "integer",
+};
+
+const UINT_TAGS: IntTags = IntTags {
+    rle: TAG_UINT_RLE,
+    delta: TAG_UINT_DELTA,
+    rans: TAG_UINT_RANS,
+    what: "unsigned",
+};
+
+/// RLE if the deltas are constant, else the smaller of simple8b and rANS of the zigzag
+/// deltas (simple8b on a tie: it decodes faster).
+fn encode_int_like(values: &[i64], tags: IntTags, out: &mut Vec<u8>) -> Result<(), EncodingError> {
     let count = check_count(values.len())?;
     if let Some(delta) = constant_delta(values) {
-        let start = begin_block(out, rle_tag, count);
+        let start = begin_block(out, tags.rle, count);
         write_rle(values, delta, out);
         finish_block(out, start);
         return Ok(());
     }
-    let start = begin_block(out, delta_tag, count);
-    s8b_encode(&zigzag_deltas(values), out);
+    let zs = zigzag_deltas(values);
+    let start = begin_block(out, tags.delta, count);
+    s8b_encode(&zs, out);
+    let s8b_len = out.len() - start;
+    let mut rans = Vec::with_capacity(s8b_len);
+    let rstart = begin_block(&mut rans, tags.rans, count);
+    rans_encode_values(&zs, &mut rans);
+    if rans.len() - rstart < s8b_len {
+        out.truncate(start);
+        out.extend_from_slice(&rans);
+    }
     finish_block(out, start);
     Ok(())
 }
 
-fn decode_int_like(
-    block: &[u8],
-    rle_tag: u8,
-    delta_tag: u8,
-    what: &'static str,
-) -> Result<Vec<i64>, EncodingError> {
+fn decode_int_like(block: &[u8], tags: IntTags) -> Result<Vec<i64>, EncodingError> {
     let b = open_block(block)?;
-    if b.tag == rle_tag {
+    if b.tag == tags.rle {
         return decode_rle(&b);
     }
-    if b.tag != delta_tag {
-        return Err(tag_error(b.tag, what));
+    let mut prev = 0i64;
+    if b.tag == tags.rans {
+        if b.count == 0 {
+            return empty(&b);
+        }
+        // Like RLE, a rANS block may code a value in less than a bit: the allocation is
+        // bounded by the count cap, not by the payload.
+        let mut r = Reader::new(b.payload, HEADER);
+        let first = unzigzag(r.varint()?);
+        let mut out = Vec::with_capacity(b.count as usize);
+        out.push(first);
+        if b.count == 1 {
+            r.finish()?;
+        } else {
+            rans_decode(r.remaining(), r.offset(), b.count - 1, first, &mut out)?;
+        }
+        return Ok(out);
+    }
+    if b.tag != tags.delta {
+        return Err(tag_error(b.tag, tags.what));
     }
     let mut out = Vec::with_capacity(capacity(b.count, b.payload.len(), 30));
-    let mut prev = 0i64;
     s8b_decode(b.payload, HEADER, b.count, |z| {
         prev = prev.wrapping_add(unzigzag(z));
         out.push(prev);
@@ -774,11 +858,13 @@ fn decode_int_like(
     Ok(out)
 }
 
-fn zigzag(v: i64) -> u64 {
+/// `zigzag(v) = (v << 1) ^ (v >> 63)`: small magnitudes of either sign become small values.
+pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unzigzag(u: u64) -> i64 {
+/// The inverse of [`zigzag`].
+pub(crate) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
@@ -874,10 +960,389 @@ fn s8b_decode(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Integers: delta + zigzag + static rANS
+// ---------------------------------------------------------------------------------------------
+
+/// Probabilities are multiples of `1 / 2^RANS_SCALE_BITS`.
+const RANS_SCALE_BITS: u32 = 12;
+/// Sum of a rANS frequency table.
+const RANS_TOTAL: u32 = 1 << RANS_SCALE_BITS;
+/// Lower bound of the normalised rANS state; the encoder starts (and the decoder must end)
+/// here. States live in `[RANS_LOW, 2^32)` and are renormalised 16 bits at a time.
+const RANS_LOW: u32 = 1 << 16;
+/// Symbols below this stand for the zigzag value itself, with no extra bits.
+const RANS_LITERALS: u8 = 16;
+/// Alphabet size: the literals, then two symbols per bit length 5..=64.
+const RANS_SYMBOLS: usize = RANS_LITERALS as usize + 2 * 60;
+
+/// The rANS symbol of a zigzag value and the extra bits that complete it: values below
+/// [`RANS_LITERALS`] are their own symbol; a value of bit length `n >= 5` is symbol
+/// `16 + 2·(n − 5) + b`, where `b` is the bit below the leading one, followed by its low
+/// `n − 2` bits.
+fn rans_symbol(z: u64) -> (u8, u32, u64) {
+    if z < u64::from(RANS_LITERALS) {
+        return (z as u8, 0, 0);
+    }
+    let n = 64 - z.leading_zeros(); // 5..=64
+    let second = (z >> (n - 2)) & 1;
+    let sym = u32::from(RANS_LITERALS) + 2 * (n - 5) + second as u32;
+    let extra = n - 2;
+    (sym as u8, extra, z & ((1u64 << extra) - 1))
+}
+
+/// Per symbol: the number of extra bits and the value they are added to (inverse of
+/// [`rans_symbol`]). Indexed by any `u8`; entries past the alphabet are unused.
+struct RansSymbols {
+    extra: [u8; 256],
+    base: [u64; 256],
+}
+
+const RANS_SYMBOL_TABLE: RansSymbols = {
+    let mut extra = [0u8; 256];
+    let mut base = [0u64; 256];
+    let mut s = 0usize;
+    while s < RANS_SYMBOLS {
+        if s < RANS_LITERALS as usize {
+            base[s] = s as u64;
+        } else {
+            let k = (s - RANS_LITERALS as usize) as u32;
+            let n = k / 2 + 5;
+            extra[s] = (n - 2) as u8;
+            base[s] = (2 | (k as u64 & 1)) << (n - 2);
+        }
+        s += 1;
+    }
+    RansSymbols { extra, base }
+};
+
+/// Scales symbol counts (over `total` values, `total >= 1`) to frequencies summing to
+/// [`RANS_TOTAL`], every used symbol keeping at least 1, choosing each adjustment by its
+/// cost in coded bits.
+fn rans_normalize(counts: &[u32; 256], total: u32) -> [u32; 256] {
+    let mut freq = [0u32; 256];
+    let mut sum = 0u32;
+    for (f, &c) in freq.iter_mut().zip(counts.iter()) {
+        if c > 0 {
+            *f = ((u64::from(c) * u64::from(RANS_TOTAL) / u64::from(total)) as u32).max(1);
+            sum += *f;
+        }
+    }
+    // At most one adjustment per used symbol in either direction (flooring loses < 1 each,
+    // the minimum of 1 adds < 1 each), so these loops are short.
+    while sum < RANS_TOTAL {
+        let best = counts
+            .iter()
+            .zip(freq.iter())
+            .enumerate()
+            .filter(|(_, (&c, _))| c > 0)
+            .map(|(i, (&c, &f))| (i, f64::from(c) * (f64::from(f + 1) / f64::from(f)).ln()))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match best.and_then(|(i, _)| freq.get_mut(i)) {
+            Some(f) => *f += 1,
+            None => break,
+        }
+        sum += 1;
+    }
+    while sum > RANS_TOTAL {
+        let best = counts
+            .iter()
+            .zip(freq.iter())
+            .enumerate()
+            .filter(|(_, (_, &f))| f > 1)
+            .map(|(i, (&c, &f))| (i, f64::from(c) * (f64::from(f) / f64::from(f - 1)).ln()))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best.and_then(|(i, _)| freq.get_mut(i)) {
+            Some(f) => *f -= 1,
+            None => break,
+        }
+        sum -= 1;
+    }
+    freq
+}
+
+/// Appends the payload of format `0x32` for the zigzag deltas `zs` (non-empty, `v[-1] = 0`):
+/// the first as a varint, the rest rANS coded.
+fn rans_encode_values(zs: &[u64], out: &mut Vec<u8>) {
+    if let Some((&first, rest)) = zs.split_first() {
+        write_varint(first, out);
+        if !rest.is_empty() {
+            rans_encode(rest, out);
+        }
+    }
+}
+
+/// Appends the rANS part of a `0x32` payload for the zigzag deltas `zs` (non-empty).
+fn rans_encode(zs: &[u64], out: &mut Vec<u8>) {
+    let mut syms = Vec::with_capacity(zs.len());
+    let mut counts = [0u32; 256];
+    let mut extra = Vec::new();
+    let mut bits = LsbBitWriter::new(&mut extra);
+    for &z in zs {
+        let (s, n, e) = rans_symbol(z);
+        syms.push(s);
+        counts[usize::from(s)] += 1;
+        bits.write(e, n);
+    }
+    bits.finish();
+    let freq = rans_normalize(&counts, zs.len() as u32);
+    let used = freq.iter().rposition(|&f| f > 0).map_or(0, |i| i + 1);
+    let mut cum = [0u32; 256];
+    let mut acc = 0u32;
+    for (c, &f) in cum.iter_mut().zip(freq.iter()) {
+        *c = acc;
+        acc += f;
+    }
+    out.push(used as u8);
+    for &f in freq.iter().take(used) {
+        write_varint(u64::from(f), out);
+    }
+    write_varint(extra.len() as u64, out);
+    out.extend_from_slice(&extra);
+    // Symbols are coded last to first so the decoder reads them first to last; the words
+    // come out in reverse order too.
+    let mut x = u64::from(RANS_LOW);
+    let mut rev: Vec<u16> = Vec::with_capacity(zs.len() / 4 + 4);
+    for &s in syms.iter().rev() {
+        let f = u64::from(freq[usize::from(s)]);
+        let c = u64::from(cum[usize::from(s)]);
+        // Keeps the next state below 2^32; one 16-bit step always suffices.
+        if x >= (u64::from(RANS_LOW) >> RANS_SCALE_BITS << 16) * f {
+            rev.push(x as u16);
+            x >>= 16;
+        }
+        x = ((x / f) << RANS_SCALE_BITS) + (x % f) + c;
+    }
+    out.extend_from_slice(&(x as u32).to_le_bytes());
+    for w in rev.iter().rev() {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+}
+
+/// Decodes the rANS part of a `0x32`/`0x42` payload (`payload`, at block offset `base`):
+/// `count` (>= 1) zigzag deltas, each added to the previous value starting from `prev`, onto
+/// `out`.
+fn rans_decode(
+    payload: &[u8],
+    base: usize,
+    count: u32,
+    prev: i64,
+    out: &mut Vec<i64>,
+) -> Result<(), EncodingError> {
+    let mut r = Reader::new(payload, base);
+    let used_at = r.offset();
+    let [used] = r.bytes::<1>()?;
+    let used = usize::from(used);
+    if used == 0 || used > RANS_SYMBOLS {
+        return Err(EncodingError::Malformed {
+            at: used_at,
+            reason: "rANS symbol count out of range",
+        });
+    }
+    // Per slot of the total: `(freq − 1) | (slot − cum) << 12 | symbol << 24`, so decoding a
+    // symbol is one table load.
+    let mut lut = [0u32; RANS_TOTAL as usize];
+    let mut acc = 0u32;
+    for s in 0..used {
+        let at = r.offset();
+        let fs = r.varint()?;
+        if fs > u64::from(RANS_TOTAL - acc) {
+            return Err(EncodingError::Malformed {
+                at,
+                reason: "rANS frequencies exceed the total",
+            });
+        }
+        let fs = fs as u32;
+        if let Some(slots) = lut.get_mut(acc as usize..(acc + fs) as usize) {
+            for (bias, slot) in slots.iter_mut().enumerate() {
+                *slot = (fs - 1) | (bias as u32) << RANS_SCALE_BITS | (s as u32) << 24;
+            }
+        }
+        acc += fs;
+    }
+    if acc != RANS_TOTAL {
+        return Err(EncodingError::Malformed {
+            at: r.offset(),
+            reason: "rANS frequencies do not sum to the total",
+        });
+    }
+    let extra_len = r.varint()?;
+    let extra_at = r.offset();
+    let extra = r
+        .remaining()
+        .get(..usize::try_from(extra_len).unwrap_or(usize::MAX))
+        .ok_or(EncodingError::Truncated {
+            at: base + payload.len(),
+        })?;
+    r.pos += extra.len();
+    let mut bits = LsbBitReader::new(extra, extra_at);
+    let state_at = r.offset();
+    let mut x = u64::from(r.u32()?);
+    if x < u64::from(RANS_LOW) {
+        return Err(EncodingError::Malformed {
+            at: state_at,
+            reason: "rANS state out of range",
+        });
+    }
+    let stream_at = r.offset();
+    let stream = r.remaining();
+    let mut pos = 0usize;
+    let table = &RANS_SYMBOL_TABLE;
+    let start = out.len();
+    out.resize(start + count as usize, 0);
+    let mut prev = prev;
+    let low = u64::from(RANS_LOW);
+    for o in out.get_mut(start..).unwrap_or_default() {
+        // x < 2^32, so the slot indexes the table and the new state stays below 2^32.
+        let e = lut[(x & u64::from(RANS_TOTAL - 1)) as usize];
+        let s = (e >> 24) as usize;
+        x = u64::from((e & 0xfff) + 1) * (x >> RANS_SCALE_BITS) + u64::from((e >> 12) & 0xfff);
+        // Branch-free renormalisation: read the next word whether or not it is needed and
+        // advance only if it was; a read past the end yields 0 and is caught after the loop.
+        let word = stream
+            .get(pos..pos + 2)
+            .map_or(0, |w| u64::from(w[0]) | u64::from(w[1]) << 8);
+        let need = x < low;
+        x = if need { x << 16 | word } else { x };
+        pos += usize::from(need) << 1;
+        let n = u32::from(table.extra[s]);
+        let z = if n == 0 {
+            table.base[s]
+        } else {
+            table.base[s] | bits.read(n)?
+        };
+        prev = prev.wrapping_add(unzigzag(z));
+        *o = prev;
+    }
+    if pos > stream.len() {
+        return Err(EncodingError::Truncated {
+            at: base + payload.len(),
+        });
+    }
+    if pos != stream.len() {
+        return Err(EncodingError::Malformed {
+            at: stream_at + pos,
+            reason: "trailing bytes after the last value",
+        });
+    }
+    if x != low {
+        return Err(EncodingError::Malformed {
+            at: stream_at + pos,
+            reason: "rANS stream does not end in its initial state",
+        });
+    }
+    bits.finish()
+}
+
+/// Writes bits least significant first: the first bit is bit 0 of the first byte.
+struct LsbBitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    acc: u64,
+    used: u32,
+}
+
+impl<'a> LsbBitWriter<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        LsbBitWriter {
+            out,
+            acc: 0,
+            used: 0,
+        }
+    }
+
+    /// Writes the low `bits` (≤ 64) bits of `value`.
+    fn write(&mut self, value: u64, bits: u32) {
+        let mut v = value;
+        let mut n = bits;
+        while n > 0 {
+            let take = n.min(32);
+            self.acc |= (v & ((1u64 << take) - 1)) << self.used;
+            self.used += take;
+            while self.used >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.used -= 8;
+            }
+            v >>= take;
+            n -= take;
+        }
+    }
+
+    /// Flushes the last partial byte (zero padded).
+    fn finish(self) {
+        if self.used > 0 {
+            self.out.push(self.acc as u8);
+        }
+    }
+}
+
+/// Reads bits least significant first from untrusted bytes.
+struct LsbBitReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    acc: u64,
+    avail: u32,
+    base: usize,
+}
+
+impl<'a> LsbBitReader<'a> {
+    fn new(data: &'a [u8], base: usize) -> Self {
+        LsbBitReader {
+            data,
+            pos: 0,
+            acc: 0,
+            avail: 0,
+            base,
+        }
+    }
+
+    /// Reads `bits` (≤ 64) bits.
+    fn read(&mut self, bits: u32) -> Result<u64, EncodingError> {
+        let mut out = 0u64;
+        let mut got = 0u32;
+        let mut n = bits;
+        while n > 0 {
+            let take = n.min(32);
+            while self.avail < take {
+                let byte = *self.data.get(self.pos).ok_or(EncodingError::Truncated {
+                    at: self.base + self.data.len(),
+                })?;
+                self.pos += 1;
+                self.acc |= u64::from(byte) << self.avail;
+                self.avail += 8;
+            }
+            out |= (self.acc & ((1u64 << take) - 1)) << got;
+            self.acc >>= take;
+            self.avail -= take;
+            got += take;
+            n -= take;
+        }
+        Ok(out)
+    }
+
+    /// Succeeds only if every byte was read and the unread padding bits are zero.
+    fn finish(&self) -> Result<(), EncodingError> {
+        if self.pos != self.data.len() {
+            return Err(EncodingError::Malformed {
+                at: self.base + self.pos,
+                reason: "trailing bytes after the last extra bits",
+            });
+        }
+        if self.acc != 0 {
+            return Err(EncodingError::Malformed {
+                at: self.base + self.pos.saturating_sub(1),
+                reason: "padding bits are not zero",
+            });
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Byte and bit readers / writers
 // ---------------------------------------------------------------------------------------------
 
-fn write_varint(mut v: u64, out: &mut Vec<u8>) {
+/// Appends `v` as an unsigned LEB128 varint (see the module doc).
+pub(crate) fn write_varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;

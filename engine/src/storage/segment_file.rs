@@ -19,6 +19,11 @@
 //! - Columns are stored in strictly increasing (series key, field key) byte order; within a
 //!   column, timestamps are strictly increasing (as after `Column::normalize`), so a column's
 //!   blocks have disjoint, increasing time ranges.
+//! - A block stored without a timestamps block (version 2, evenly spaced times) takes its
+//!   timestamps from its index entry, which the index CRC covers; its values block still has
+//!   its own CRC.
+//! - Version 1 files (written before version 2) still parse and read; only version 2 is
+//!   written.
 //!
 //! ## Format
 //!
@@ -33,7 +38,7 @@
 //! | offset | size | field                                     |
 //! |-------:|-----:|-------------------------------------------|
 //! | 0      | 8    | magic `RFLXSEG\0`                          |
-//! | 8      | 2    | format version ([`FORMAT_VERSION`] = 1)    |
+//! | 8      | 2    | format version ([`FORMAT_VERSION`] = 2; 1 is still read) |
 //! | 10     | 2    | reserved, 0                               |
 //! | 12     | 4    | shard id                                  |
 //! | 16     | 8    | bucket id                                 |
@@ -41,9 +46,13 @@
 //! Data: the blocks, back to back, in index order (column by column, oldest block first).
 //! A block is an encoded timestamps block immediately followed by an encoded values block of
 //! the column's type (both `tag:u8 · count:u32 · payload · crc:u32`, see
-//! [`super::encoding`]), each with the same point count.
+//! [`super::encoding`]), each with the same point count. In version 2 the timestamps block is
+//! left out (`ts_len == 0`) when the block's timestamps are evenly spaced: they are then
+//! `min_time + i·(max_time − min_time)/(count − 1)` for `i in 0..count` (just `min_time` when
+//! `count == 1`), all from the CRC-covered index entry. The writer leaves it out exactly when
+//! the timestamps are evenly spaced (regular scrapes and TSBS-style data).
 //!
-//! Index (`index_len` bytes starting at `index_offset`):
+//! Index (`index_len` bytes starting at `index_offset`), version 2:
 //!
 //! | size | field                                                     |
 //! |-----:|-----------------------------------------------------------|
@@ -51,26 +60,50 @@
 //! | 2    | reserved, 0                                               |
 //! | 4    | shard id                                                  |
 //! | 8    | bucket id                                                 |
-//! | 4    | column count                                              |
+//! | var  | column count (varint)                                     |
 //! | …    | columns                                                   |
 //!
-//! Column: `key_len:u32 · series key · field_len:u32 · field key · field_type:u8
-//! (FieldType as u8) · block_count:u32 (≥ 1) · block × block_count`, where block is 36 bytes:
+//! `varint` is unsigned LEB128 (at most 10 bytes) and `zvarint` the varint of
+//! `zigzag(v)`, as in [`super::encoding`]. Column:
+//!
+//! ```text
+//! key  field_len:varint  field  field_type:u8  block_count:varint (>= 1)  block × block_count
+//! key   = 0x00 key_len:varint series_key  |  0x01 (same series key as the previous column)
+//! block = gap:varint  len:varint  ts_len:varint  min_delta:zvarint  span:varint  count:varint
+//! ```
+//!
+//! - A series key is spelled out once for its run of columns (the ten fields of a TSBS series
+//!   store it once); `0x01` is invalid for the first column. Every key byte is present in the
+//!   index, so parsing cannot allocate more key bytes than the index holds (a shared-prefix
+//!   scheme would let a small forged index expand into huge keys).
+//! - `offset = previous block's end + gap` (the first block of the file: `HEADER_LEN + gap`);
+//!   the writer's gaps are 0. `len` and `ts_len` as in version 1 (`ts_len` 0 or ≥ 9).
+//! - `min_time = reference + min_delta` (wrapping), where `reference` is the previous block's
+//!   `max_time` within the column, and for a column's first block the previous column's first
+//!   `min_time` (0 for the first column); `max_time = min_time + span` (must not overflow).
+//!
+//! Index, version 1 (still read, no longer written): the same 16 fixed bytes, then
+//! `column_count:u32` and per column `key_len:u32 · series key · field_len:u32 · field key ·
+//! field_type:u8 (FieldType as u8) · block_count:u32 (≥ 1) · block × block_count`, where block
+//! is 36 bytes:
 //!
 //! | size | field                                                     |
 //! |-----:|-----------------------------------------------------------|
 //! | 8    | `offset` of the block (its timestamps block)              |
 //! | 4    | `len`: total length of timestamps + values blocks         |
-//! | 4    | `ts_len`: length of the timestamps block                  |
+//! | 4    | `ts_len`: length of the timestamps block (≥ 9)            |
 //! | 8    | `min_time`: first (smallest) timestamp                    |
 //! | 8    | `max_time`: last (largest) timestamp                      |
 //! | 4    | `count`: points, `1..=BLOCK_POINTS`                       |
 //!
-//! Checked on parse: keys at most [`MAX_KEY_LEN`] bytes; columns strictly increasing by
-//! (series key, field key); blocks inside `[HEADER_LEN, index_offset)`, in increasing offset
-//! order without overlap; both sub-blocks at least 9 bytes; `min_time <= max_time` and each
-//! block's `min_time` greater than the previous block's `max_time`; no bytes after the last
-//! column.
+//! Checked on parse (both versions): keys at most [`MAX_KEY_LEN`] bytes; columns strictly
+//! increasing by (series key, field key); blocks inside `[HEADER_LEN, index_offset)`, in
+//! increasing offset order without overlap; values sub-block at least 9 bytes, timestamps
+//! sub-block at least 9 bytes or (version 2) absent, in which case `max_time − min_time` is a
+//! multiple of `count − 1`; `count` in `1..=BLOCK_POINTS`; `min_time <= max_time`, equal
+//! exactly when `count == 1`, and each block's `min_time` greater than the previous block's
+//! `max_time`; no bytes after the last column. Declared counts are checked against the bytes
+//! left before anything is allocated for them.
 //!
 //! Footer (24 bytes, the last bytes of the file):
 //!
@@ -81,15 +114,15 @@
 //! | 12     | 4    | CRC-32 (IEEE) of the index bytes, then footer bytes 0..12  |
 //! | 16     | 8    | magic `RFLXSEG\0`                                          |
 //!
-//! Size: TSBS-like float columns (random walk with 2 decimals, 10 s timestamps, 1000-point
-//! blocks) cost about 1.23 bytes per value, index included (~0.05 bytes per value for
-//! TSBS-length series keys); see the `size_tsbs_like_floats` test.
+//! Size: see the `size_tsbs_like_*` tests, which print bytes per value for TSBS-shaped
+//! segments (100 series × 10 fields × 10 000 points, 10 s timestamps).
 //!
 //! The index ends where the footer begins, so `file_len = index_offset + index_len + 24`;
 //! covering `index_offset`/`index_len` by the CRC makes a damaged footer detectable even
 //! when only the file's tail is at hand.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::encoding::{self, EncodingError};
 use crate::model::{BucketId, FieldType};
@@ -99,20 +132,29 @@ mod tests;
 
 /// File magic, at the start (header) and at the end (footer).
 pub const SEGMENT_MAGIC: &[u8; 8] = b"RFLXSEG\0";
-/// Current format version.
-pub const FORMAT_VERSION: u16 = 1;
+/// Current format version (written). Version 1 files are still read.
+pub const FORMAT_VERSION: u16 = 2;
+/// The first format version: fixed-width index entries, every block with a timestamps block.
+const FORMAT_VERSION_1: u16 = 1;
 /// Size of the header.
 pub const HEADER_LEN: usize = 24;
 /// Size of the footer.
 pub const FOOTER_LEN: usize = 24;
-/// Most points per block.
-pub const BLOCK_POINTS: usize = 1000;
+/// Most points per block. Large enough that per-block costs (index entry, block framing, the
+/// rANS table of integer blocks) stay small next to the values; a query touching one block
+/// decodes at most this many points per column.
+pub const BLOCK_POINTS: usize = 8192;
 /// Longest series key or field key.
 pub const MAX_KEY_LEN: usize = 1 << 20;
 /// Size of one block entry in the index.
 const BLOCK_ENTRY_LEN: usize = 36;
-/// Smallest column entry in the index (empty keys, one block).
+/// Smallest column entry in a version 1 index (empty keys, one block).
 const MIN_COLUMN_ENTRY_LEN: usize = 4 + 4 + 1 + 4 + BLOCK_ENTRY_LEN;
+/// Smallest block entry in a version 2 index (six one-byte varints).
+const MIN_BLOCK_ENTRY_LEN_V2: usize = 6;
+/// Smallest column entry in a version 2 index (key flag, field length, type, block count,
+/// one block).
+const MIN_COLUMN_ENTRY_LEN_V2: usize = 4 + MIN_BLOCK_ENTRY_LEN_V2;
 /// Smallest encoded column block (tag, count, crc).
 const MIN_CODEC_BLOCK: u32 = 9;
 
@@ -419,7 +461,8 @@ impl BlockRef {
 /// One column's index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnEntry {
-    series_key: Box<[u8]>,
+    /// Shared by the consecutive columns (fields) of one series.
+    series_key: Arc<[u8]>,
     field: Box<[u8]>,
     field_type: FieldType,
     blocks: Vec<BlockRef>,
@@ -574,8 +617,12 @@ impl SegmentWriter {
         let result = self.write_blocks(times, values);
         match result {
             Ok(blocks) => {
+                let series_key = match self.columns.last() {
+                    Some(prev) if *prev.series_key == *series_key => prev.series_key.clone(),
+                    _ => series_key.into(),
+                };
                 self.columns.push(ColumnEntry {
-                    series_key: series_key.into(),
+                    series_key,
                     field: field.into(),
                     field_type: values.field_type(),
                     blocks,
@@ -606,7 +653,11 @@ impl SegmentWriter {
                 offset: file_offset,
                 source: e,
             };
-            encoding::encode_timestamps(chunk, &mut self.data).map_err(codec)?;
+            // Evenly spaced timestamps follow from the index entry (min, max, count): no
+            // timestamps block.
+            if !is_regular(chunk) {
+                encoding::encode_timestamps(chunk, &mut self.data).map_err(codec)?;
+            }
             let ts_len = self.data.len() - offset;
             values
                 .encode_range(start..start + chunk.len(), &mut self.data)
@@ -649,36 +700,7 @@ impl SegmentWriter {
         data.extend_from_slice(&0u16.to_le_bytes());
         data.extend_from_slice(&shard.to_le_bytes());
         data.extend_from_slice(&bucket.0.to_le_bytes());
-        let column_count = u32::try_from(columns.len()).map_err(|_| SegmentError::TooLarge {
-            what: "column count",
-            size: columns.len() as u64,
-            limit: u64::from(u32::MAX),
-        })?;
-        data.extend_from_slice(&column_count.to_le_bytes());
-        for c in &columns {
-            // Key lengths are capped at MAX_KEY_LEN and block counts by the data length
-            // (blocks are >= 18 bytes), so these casts are lossless.
-            data.extend_from_slice(&(c.series_key.len() as u32).to_le_bytes());
-            data.extend_from_slice(&c.series_key);
-            data.extend_from_slice(&(c.field.len() as u32).to_le_bytes());
-            data.extend_from_slice(&c.field);
-            data.push(c.field_type as u8);
-            let block_count =
-                u32::try_from(c.blocks.len()).map_err(|_| SegmentError::TooLarge {
-                    what: "block count",
-                    size: c.blocks.len() as u64,
-                    limit: u64::from(u32::MAX),
-                })?;
-            data.extend_from_slice(&block_count.to_le_bytes());
-            for b in &c.blocks {
-                data.extend_from_slice(&b.offset.to_le_bytes());
-                data.extend_from_slice(&b.len.to_le_bytes());
-                data.extend_from_slice(&b.ts_len.to_le_bytes());
-                data.extend_from_slice(&b.min_time.to_le_bytes());
-                data.extend_from_slice(&b.max_time.to_le_bytes());
-                data.extend_from_slice(&b.count.to_le_bytes());
-            }
-        }
+        write_index_v2(&columns, &mut data);
         let index_len = (data.len() - index_start) as u64;
         let index_len = u32::try_from(index_len).map_err(|_| SegmentError::TooLarge {
             what: "index length",
@@ -782,7 +804,7 @@ impl SegmentHeader {
             needed: HEADER_LEN as u64,
             available: head.len() as u64,
         })?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
             return Err(SegmentError::UnsupportedVersion(version));
         }
         Ok(SegmentHeader {
@@ -885,12 +907,224 @@ impl SegmentIndex {
 fn parse_index(index: &[u8], footer: Footer) -> Result<SegmentIndex, SegmentError> {
     let mut r = Reader::new(index);
     let version = r.u16()?;
-    if version != FORMAT_VERSION {
-        return Err(SegmentError::UnsupportedVersion(version));
-    }
     let _reserved = r.u16()?;
     let shard = r.u32()?;
     let bucket = BucketId(r.u64()?);
+    let columns = match version {
+        FORMAT_VERSION => parse_columns_v2(&mut r, footer)?,
+        FORMAT_VERSION_1 => parse_columns_v1(&mut r, footer)?,
+        v => return Err(SegmentError::UnsupportedVersion(v)),
+    };
+    if r.remaining() != 0 {
+        return Err(r.malformed("bytes after the last column"));
+    }
+    Ok(SegmentIndex {
+        shard,
+        bucket,
+        footer,
+        columns,
+    })
+}
+
+/// Writes the version 2 column list (see the module doc).
+fn write_index_v2(columns: &[ColumnEntry], out: &mut Vec<u8>) {
+    let put = encoding::write_varint;
+    put(columns.len() as u64, out);
+    let mut prev_key: Option<&[u8]> = None;
+    let mut prev_end = HEADER_LEN as u64;
+    let mut prev_first = 0i64;
+    for c in columns {
+        if prev_key == Some(&c.series_key[..]) {
+            out.push(1);
+        } else {
+            out.push(0);
+            put(c.series_key.len() as u64, out);
+            out.extend_from_slice(&c.series_key);
+        }
+        put(c.field.len() as u64, out);
+        out.extend_from_slice(&c.field);
+        out.push(c.field_type as u8);
+        put(c.blocks.len() as u64, out);
+        let mut reference = prev_first;
+        for b in &c.blocks {
+            put(b.offset - prev_end, out);
+            put(u64::from(b.len), out);
+            put(u64::from(b.ts_len), out);
+            put(encoding::zigzag(b.min_time.wrapping_sub(reference)), out);
+            put(b.max_time.wrapping_sub(b.min_time) as u64, out);
+            put(u64::from(b.count), out);
+            reference = b.max_time;
+            prev_end = b.end();
+        }
+        prev_first = c.blocks.first().map_or(prev_first, |b| b.min_time);
+        prev_key = Some(&c.series_key);
+    }
+}
+
+/// Whether `times` (non-empty, strictly increasing) are `first + i·step`, so that the index
+/// entry alone (min, max, count) reproduces them.
+fn is_regular(times: &[i64]) -> bool {
+    match times {
+        [] => false,
+        [_] => true,
+        [a, b, ..] => {
+            let step = b.wrapping_sub(*a);
+            times
+                .windows(2)
+                .all(|w| matches!(w, [x, y] if y.wrapping_sub(*x) == step))
+        }
+    }
+}
+
+/// The timestamps of a block without a timestamps block: `count` values evenly spaced from
+/// `min_time` to `max_time`.
+fn implicit_times(block: &BlockRef) -> Result<Vec<i64>, SegmentError> {
+    let bad = SegmentError::MalformedIndex {
+        at: 0,
+        reason: "block entry cannot describe evenly spaced timestamps",
+    };
+    let count = block.count as usize;
+    if count == 0 || count > BLOCK_POINTS || block.min_time > block.max_time {
+        return Err(bad);
+    }
+    let span = block.max_time.wrapping_sub(block.min_time) as u64;
+    let steps = (count - 1) as u64;
+    let step = match steps {
+        0 if span == 0 => 0,
+        0 => return Err(bad),
+        n if span % n == 0 => span / n,
+        _ => return Err(bad),
+    };
+    // min + i·step stays within [min, max], so the wrapping arithmetic is exact.
+    Ok((0..count as u64)
+        .map(|i| block.min_time.wrapping_add(step.wrapping_mul(i) as i64))
+        .collect())
+}
+
+/// Checks one parsed block entry against the rules of the module doc; `implicit_ts` allows
+/// `ts_len == 0` (version 2).
+fn check_block(
+    r: &Reader<'_>,
+    b: &BlockRef,
+    prev_end: u64,
+    prev_max: Option<i64>,
+    footer: Footer,
+    implicit_ts: bool,
+) -> Result<(), SegmentError> {
+    if b.offset < prev_end {
+        return Err(r.malformed("block overlaps the header or a previous block"));
+    }
+    if b.end() > footer.index_offset {
+        return Err(r.malformed("block extends into the index"));
+    }
+    let ts_ok = b.ts_len >= MIN_CODEC_BLOCK || (implicit_ts && b.ts_len == 0);
+    if !ts_ok || b.len.saturating_sub(b.ts_len) < MIN_CODEC_BLOCK || b.len < b.ts_len {
+        return Err(r.malformed("block lengths too small"));
+    }
+    if b.count == 0 || b.count as usize > BLOCK_POINTS {
+        return Err(r.malformed("block point count out of range"));
+    }
+    if b.min_time > b.max_time || (b.count == 1) != (b.min_time == b.max_time) {
+        return Err(r.malformed("block time range inconsistent"));
+    }
+    if b.ts_len == 0 && b.count > 1 {
+        let span = b.max_time.wrapping_sub(b.min_time) as u64;
+        if span % u64::from(b.count - 1) != 0 {
+            return Err(r.malformed("implicit timestamps not evenly spaced"));
+        }
+    }
+    if prev_max.is_some_and(|m| m >= b.min_time) {
+        return Err(r.malformed("block time ranges not increasing"));
+    }
+    Ok(())
+}
+
+fn parse_columns_v2(r: &mut Reader<'_>, footer: Footer) -> Result<Vec<ColumnEntry>, SegmentError> {
+    let column_count = r.varint_usize()?;
+    if column_count > r.remaining() / MIN_COLUMN_ENTRY_LEN_V2 {
+        return Err(r.malformed("column count exceeds the index size"));
+    }
+    let mut columns: Vec<ColumnEntry> = Vec::with_capacity(column_count);
+    let mut prev_end = HEADER_LEN as u64;
+    let mut prev_first = 0i64;
+    for _ in 0..column_count {
+        // Every key byte is in the index (a repeated key is shared, not copied), so keys
+        // cannot make the parser allocate more than the index holds.
+        let series_key: Arc<[u8]> = match (r.u8()?, columns.last()) {
+            (1, Some(prev)) => prev.series_key.clone(),
+            (1, None) => return Err(r.malformed("first column repeats a series key")),
+            (0, _) => {
+                let len = r.varint_usize()?;
+                if len > MAX_KEY_LEN {
+                    return Err(r.malformed("key longer than MAX_KEY_LEN"));
+                }
+                r.bytes(len)?.into()
+            }
+            _ => return Err(r.malformed("series key flag is neither 0 nor 1")),
+        };
+        let field_len = r.varint_usize()?;
+        if field_len > MAX_KEY_LEN {
+            return Err(r.malformed("key longer than MAX_KEY_LEN"));
+        }
+        let field = r.bytes(field_len)?;
+        let at = r.pos;
+        let field_type = FieldType::from_u8(r.u8()?).ok_or(SegmentError::MalformedIndex {
+            at: at as u64,
+            reason: "unknown field type",
+        })?;
+        if let Some(prev) = columns.last() {
+            if (&*prev.series_key, &*prev.field) >= (&*series_key, field) {
+                return Err(r.malformed("columns not in strictly increasing key order"));
+            }
+        }
+        let block_count = r.varint_usize()?;
+        if block_count == 0 {
+            return Err(r.malformed("column without blocks"));
+        }
+        if block_count > r.remaining() / MIN_BLOCK_ENTRY_LEN_V2 {
+            return Err(r.malformed("block count exceeds the index size"));
+        }
+        let mut blocks = Vec::with_capacity(block_count);
+        let mut prev_max: Option<i64> = None;
+        let mut reference = prev_first;
+        for _ in 0..block_count {
+            let offset = prev_end
+                .checked_add(r.varint()?)
+                .ok_or(r.malformed("block offset overflows"))?;
+            let len = r.varint_u32()?;
+            let ts_len = r.varint_u32()?;
+            let min_time = reference.wrapping_add(encoding::unzigzag(r.varint()?));
+            let span = r.varint()?;
+            let max_time = i64::try_from(i128::from(min_time) + i128::from(span))
+                .map_err(|_| r.malformed("block time range exceeds i64"))?;
+            let count = r.varint_u32()?;
+            let b = BlockRef {
+                offset,
+                len,
+                ts_len,
+                min_time,
+                max_time,
+                count,
+                field_type,
+            };
+            check_block(r, &b, prev_end, prev_max, footer, true)?;
+            prev_max = Some(b.max_time);
+            prev_end = b.end();
+            reference = b.max_time;
+            blocks.push(b);
+        }
+        prev_first = blocks.first().map_or(prev_first, |b| b.min_time);
+        columns.push(ColumnEntry {
+            series_key,
+            field: field.into(),
+            field_type,
+            blocks,
+        });
+    }
+    Ok(columns)
+}
+
+fn parse_columns_v1(r: &mut Reader<'_>, footer: Footer) -> Result<Vec<ColumnEntry>, SegmentError> {
     let column_count = r.u32()? as usize;
     if column_count > r.remaining() / MIN_COLUMN_ENTRY_LEN {
         return Err(r.malformed("column count exceeds the index size"));
@@ -929,24 +1163,7 @@ fn parse_index(index: &[u8], footer: Footer) -> Result<SegmentIndex, SegmentErro
                 count: r.u32()?,
                 field_type,
             };
-            if b.offset < prev_end {
-                return Err(r.malformed("block overlaps the header or a previous block"));
-            }
-            if b.end() > footer.index_offset {
-                return Err(r.malformed("block extends into the index"));
-            }
-            if b.ts_len < MIN_CODEC_BLOCK || b.len.saturating_sub(b.ts_len) < MIN_CODEC_BLOCK {
-                return Err(r.malformed("block lengths too small"));
-            }
-            if b.count == 0 || b.count as usize > BLOCK_POINTS {
-                return Err(r.malformed("block point count out of range"));
-            }
-            if b.min_time > b.max_time || (b.count == 1) != (b.min_time == b.max_time) {
-                return Err(r.malformed("block time range inconsistent"));
-            }
-            if prev_max.is_some_and(|m| m >= b.min_time) {
-                return Err(r.malformed("block time ranges not increasing"));
-            }
+            check_block(r, &b, prev_end, prev_max, footer, false)?;
             prev_max = Some(b.max_time);
             prev_end = b.end();
             blocks.push(b);
@@ -958,15 +1175,7 @@ fn parse_index(index: &[u8], footer: Footer) -> Result<SegmentIndex, SegmentErro
             blocks,
         });
     }
-    if r.remaining() != 0 {
-        return Err(r.malformed("bytes after the last column"));
-    }
-    Ok(SegmentIndex {
-        shard,
-        bucket,
-        footer,
-        columns,
-    })
+    Ok(columns)
 }
 
 /// Decodes the block `block` from the whole file's bytes (or any prefix holding it).
@@ -1016,20 +1225,26 @@ pub fn decode_block(
     };
     // Check the declared counts (after the codecs' CRC check) before decoding, so a forged
     // run-length block cannot make the decoder allocate more than BLOCK_POINTS values.
-    for (what, bytes, offset) in [
-        ("timestamp count", ts_bytes, block.offset),
-        ("value count", value_bytes, values_offset),
-    ] {
+    let implicit = block.ts_len == 0;
+    let mut sub_blocks = vec![("value count", value_bytes, values_offset)];
+    if !implicit {
+        sub_blocks.insert(0, ("timestamp count", ts_bytes, block.offset));
+    }
+    for (what, bytes, offset) in sub_blocks {
         let declared = encoding::block_value_count(bytes)
             .map_err(|source| SegmentError::Block { offset, source })?;
         if declared != block.count {
             return Err(mismatch(what, i64::from(block.count), i64::from(declared)));
         }
     }
-    let times = encoding::decode_timestamps(ts_bytes).map_err(|source| SegmentError::Block {
-        offset: block.offset,
-        source,
-    })?;
+    let times = if implicit {
+        implicit_times(block)?
+    } else {
+        encoding::decode_timestamps(ts_bytes).map_err(|source| SegmentError::Block {
+            offset: block.offset,
+            source,
+        })?
+    };
     let vb = |source| SegmentError::Block {
         offset: values_offset,
         source,
@@ -1134,6 +1349,36 @@ impl<'a> Reader<'a> {
 
     fn i64(&mut self) -> Result<i64, SegmentError> {
         self.array().map(i64::from_le_bytes)
+    }
+
+    /// An unsigned LEB128 varint of at most 10 bytes (as in [`encoding`]).
+    fn varint(&mut self) -> Result<u64, SegmentError> {
+        let start = self.pos;
+        let mut v = 0u64;
+        for i in 0..10u32 {
+            let byte = self.u8()?;
+            if i == 9 && byte > 1 {
+                break;
+            }
+            v |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(SegmentError::MalformedIndex {
+            at: start as u64,
+            reason: "varint longer than 64 bits",
+        })
+    }
+
+    fn varint_u32(&mut self) -> Result<u32, SegmentError> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| self.malformed("varint above u32"))
+    }
+
+    fn varint_usize(&mut self) -> Result<usize, SegmentError> {
+        let v = self.varint()?;
+        usize::try_from(v).map_err(|_| self.malformed("varint above usize"))
     }
 
     /// A `len:u32`-prefixed key of at most [`MAX_KEY_LEN`] bytes.

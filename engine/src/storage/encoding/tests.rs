@@ -39,6 +39,50 @@ fn string_block(v: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// A block in the rANS form whatever its size (`encode_integers` picks the smallest form).
+fn rans_block(tag: u8, v: &[i64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let start = begin_block(&mut out, tag, check_count(v.len()).expect("count"));
+    if !v.is_empty() {
+        rans_encode_values(&zigzag_deltas(v), &mut out);
+    }
+    finish_block(&mut out, start);
+    out
+}
+
+/// Checks `v` round-trips through the forced rANS form, as integers and as unsigned.
+fn check_rans(v: &[i64]) -> usize {
+    let block = rans_block(TAG_INT_RANS, v);
+    assert_eq!(decode_integers(&block).expect("decode"), v);
+    let ublock = rans_block(TAG_UINT_RANS, v);
+    let back: Vec<i64> = decode_unsigned(&ublock)
+        .expect("decode")
+        .into_iter()
+        .map(|u| u as i64)
+        .collect();
+    assert_eq!(back, v);
+    check_ints(v);
+    block.len()
+}
+
+/// A standard normal sample (Box-Muller).
+fn gauss(rng: &mut Rng) -> f64 {
+    let u1 = (rng.below(1 << 53) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// TSBS cpu-only integers: a random walk of N(0,1) steps clamped to [0, 100], truncated.
+fn tsbs_ints(rng: &mut Rng, n: usize) -> Vec<i64> {
+    let mut x = rng.below(100) as f64;
+    (0..n)
+        .map(|_| {
+            x = (x + gauss(rng)).clamp(0.0, 100.0);
+            x as i64
+        })
+        .collect()
+}
+
 fn check_ts(v: &[i64]) -> usize {
     let block = ts_block(v);
     assert_eq!(decode_timestamps(&block).expect("decode"), v);
@@ -294,6 +338,132 @@ fn random_walks_round_trip() {
     check_floats(&floats);
 }
 
+#[test]
+fn rans_round_trips_edge_values() {
+    let mut rng = Rng(7);
+    let alternating: Vec<i64> = (0..500)
+        .map(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX })
+        .collect();
+    let random: Vec<i64> = (0..2000).map(|_| rng.next() as i64).collect();
+    let small: Vec<i64> = (0..3000).map(|_| rng.below(7) as i64 - 3).collect();
+    let mixed: Vec<i64> = (0..3000)
+        .map(|i| match i % 97 {
+            0 => rng.next() as i64,
+            1 => i64::MIN,
+            _ => rng.below(40) as i64,
+        })
+        .collect();
+    for v in [
+        vec![0],
+        vec![i64::MIN],
+        vec![i64::MAX],
+        vec![-1],
+        vec![i64::MIN, i64::MAX],
+        vec![i64::MAX, i64::MIN, 0],
+        vec![7; 100],
+        vec![i64::MIN; 100],
+        (0..16).collect(),
+        (0..64).map(|b| 1i64 << b).collect(),
+        (0..64).map(|b| (1i64 << b).wrapping_neg()).collect(),
+        alternating,
+        random,
+        small,
+        mixed,
+        tsbs_ints(&mut rng, 1000),
+    ] {
+        check_rans(&v);
+    }
+    let uints = [
+        vec![u64::MAX],
+        vec![u64::MAX, 0, u64::MAX, 1],
+        vec![u64::MAX; 3],
+    ];
+    for v in uints {
+        let signed: Vec<i64> = v.iter().map(|&u| u as i64).collect();
+        let block = rans_block(TAG_UINT_RANS, &signed);
+        assert_eq!(decode_unsigned(&block).expect("decode"), v);
+        check_uints(&v);
+    }
+    // Every symbol and extra-bit length: zigzag values 0..16 and 2^k + {0, 2^(k-1)} + low bits.
+    let mut zs: Vec<u64> = (0..16).collect();
+    for n in 5..=64u32 {
+        for second in 0..2u64 {
+            let top = (2 | second) << (n - 2);
+            zs.push(top);
+            zs.push(top | ((1u64 << (n - 2)) - 1));
+        }
+    }
+    let mut out = Vec::new();
+    rans_encode(&zs, &mut out);
+    let mut back = Vec::new();
+    rans_decode(&out, HEADER, zs.len() as u32, 0, &mut back).expect("decode");
+    let mut prev = 0i64;
+    let want: Vec<i64> = zs
+        .iter()
+        .map(|&z| {
+            prev = prev.wrapping_add(unzigzag(z));
+            prev
+        })
+        .collect();
+    assert_eq!(back, want);
+    for &z in &zs {
+        let (s, n, e) = rans_symbol(z);
+        assert!(usize::from(s) < RANS_SYMBOLS);
+        let t = &RANS_SYMBOL_TABLE;
+        assert_eq!(u32::from(t.extra[usize::from(s)]), n);
+        assert_eq!(t.base[usize::from(s)] | e, z);
+    }
+}
+
+#[test]
+fn rans_normalize_keeps_every_symbol_and_the_total() {
+    let mut rng = Rng(3);
+    for round in 0..200 {
+        let mut counts = [0u32; 256];
+        let used = 1 + rng.below(RANS_SYMBOLS as u64) as usize;
+        let mut total = 0u32;
+        for c in counts.iter_mut().take(used) {
+            *c = match round % 3 {
+                0 => rng.below(3) as u32,
+                1 => rng.below(100_000) as u32,
+                _ => 1 + rng.below(2) as u32 * 1_000_000,
+            };
+            total += *c;
+        }
+        if total == 0 {
+            continue;
+        }
+        let freq = rans_normalize(&counts, total);
+        assert_eq!(freq.iter().sum::<u32>(), RANS_TOTAL);
+        for (c, f) in counts.iter().zip(freq.iter()) {
+            assert_eq!(*c > 0, *f > 0, "counts {c} freq {f}");
+        }
+    }
+}
+
+#[test]
+fn tsbs_integers_take_the_rans_form() {
+    let mut rng = Rng(11);
+    let v = tsbs_ints(&mut rng, 8192);
+    let block = int_block(&v);
+    assert_eq!(block.first(), Some(&TAG_INT_RANS));
+    assert_eq!(decode_integers(&block).expect("decode"), v);
+    let mut s8b = Vec::new();
+    let start = begin_block(&mut s8b, TAG_INT_DELTA, v.len() as u32);
+    s8b_encode(&zigzag_deltas(&v), &mut s8b);
+    finish_block(&mut s8b, start);
+    let bits = block.len() as f64 * 8.0 / v.len() as f64;
+    println!(
+        "TSBS integers, 8192 values: rANS {} bytes ({bits:.3} bits/value), simple8b {} bytes",
+        block.len(),
+        s8b.len()
+    );
+    // The deltas' entropy is ~2.15 bits (floor of a uniform offset plus N(0,1)).
+    assert!(bits < 2.25, "{bits} bits/value");
+    // Small values in few words: simple8b is smaller than any table.
+    assert_eq!(int_block(&[1, 2, 4, 3]).first(), Some(&TAG_INT_DELTA));
+}
+
 // ---- golden bytes (pin the documented format) -------------------------------------------------
 
 /// Asserts `block` is `body` followed by the CRC-32 of `body`.
@@ -340,6 +510,23 @@ fn golden_bytes_match_the_format_doc() {
     }
     body.extend_from_slice(&0u64.to_le_bytes());
     assert_block(&int_block(&[i64::MIN, 5, 5]), &body);
+    // rANS, values [3, 3]: first = zigzag(3) = 6 as a varint; then one symbol (delta 0):
+    // symbol count 1, freq 4096 (varint 80 20), no extra bytes, the state never moves from
+    // 2^16 and no stream words follow.
+    assert_block(
+        &rans_block(TAG_INT_RANS, &[3, 3]),
+        &[0x32, 2, 0, 0, 0, 6, 1, 0x80, 0x20, 0, 0, 0, 1, 0],
+    );
+    // One value: just `first`.
+    assert_block(&rans_block(TAG_INT_RANS, &[-1]), &[0x32, 1, 0, 0, 0, 1]);
+    // Values [0, 8, 8]: first 0, then zigzag deltas [16, 0]: symbols 16 (bit length 5, second
+    // bit 0, 3 extra bits 000) and 0, 2048 each; one extra byte; coding 0 then 16 backwards
+    // from 2^16 gives 2^17, then 2^18 + 2048.
+    let mut body = vec![0x42, 3, 0, 0, 0, 0, 17, 0x80, 0x10];
+    body.extend_from_slice(&[0; 15]);
+    body.extend_from_slice(&[0x80, 0x10, 1, 0]);
+    body.extend_from_slice(&(0x0004_0800u32).to_le_bytes());
+    assert_block(&rans_block(TAG_UINT_RANS, &[0, 8, 8]), &body);
     // Booleans: LSB first.
     assert_block(
         &bool_block(&[true, false, true]),
@@ -386,6 +573,11 @@ fn sample_blocks() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("ints", int_block(&ints)),
         ("ints-rle", int_block(&[5, 5, 5])),
+        ("ints-rans", rans_block(TAG_INT_RANS, &ints)),
+        (
+            "uints-rans",
+            rans_block(TAG_UINT_RANS, &[3, 4, 4, 5, 1 << 40, 3, 3, 2]),
+        ),
         ("uints", uint_block(&uints)),
         ("bools", bool_block(&bools)),
         (
@@ -520,6 +712,55 @@ fn structural_errors_behind_a_valid_crc() {
         decode_integers(&b),
         Err(EncodingError::Malformed { .. })
     ));
+    // rANS: symbol count 0 and above the alphabet; frequencies not summing to 4096 (under,
+    // over); state below 2^16; stream too short, too long, or ending in another
+    // state; extra bits missing, left over, or with non-zero padding.
+    let table_4096 = [1u8, 0x80, 0x20];
+    let state = |x: u32| x.to_le_bytes();
+    let cases: Vec<(Vec<u8>, u32)> = vec![
+        (vec![0], 1),
+        (vec![RANS_SYMBOLS as u8 + 1], 1),
+        (vec![1, 0xff, 0x1f, 0, 0, 0, 0x80, 0], 1),
+        (vec![2, 0x80, 0x20, 1, 0, 0, 0, 0x80, 0], 1),
+        ([&table_4096[..], &[0], &state(RANS_LOW - 1)].concat(), 1),
+        ([&table_4096[..], &[0], &state(RANS_LOW)[..3]].concat(), 1),
+        ([&table_4096[..], &[0], &state(RANS_LOW), &[0]].concat(), 1),
+        ([&table_4096[..], &[0], &state(RANS_LOW + 1)].concat(), 1),
+        ([&table_4096[..], &[1, 0], &state(RANS_LOW)].concat(), 1),
+        ([&table_4096[..], &[5, 0], &state(RANS_LOW)].concat(), 1),
+    ];
+    for (payload, count) in cases {
+        let payload = [&[0u8][..], &payload].concat();
+        let b = raw_block(TAG_INT_RANS, count + 1, &payload);
+        assert!(
+            matches!(
+                decode_integers(&b),
+                Err(EncodingError::Malformed { .. } | EncodingError::Truncated { .. })
+            ),
+            "{payload:02x?}: {:?}",
+            decode_integers(&b)
+        );
+    }
+    // Symbol 16 needs 3 extra bits: none there, or padding bits set.
+    let mut sym16 = vec![17u8];
+    sym16.extend_from_slice(&[0; 16]);
+    sym16.extend_from_slice(&[0x80, 0x20]);
+    for extra in [&[0u8][..0], &[0x08][..]] {
+        let payload = [
+            &[0u8][..],
+            &sym16[..],
+            &[extra.len() as u8],
+            extra,
+            &state(RANS_LOW),
+        ]
+        .concat();
+        let b = raw_block(TAG_INT_RANS, 2, &payload);
+        assert!(
+            decode_integers(&b).is_err(),
+            "{payload:02x?}: {:?}",
+            decode_integers(&b)
+        );
+    }
     // Boolean padding bits set.
     let b = raw_block(TAG_BOOL_PACKED, 3, &[0xff]);
     assert!(matches!(
@@ -750,6 +991,48 @@ proptest! {
     }
 
     #[test]
+    fn prop_rans_round_trip(v in prop_oneof![
+        proptest::collection::vec(any::<i64>(), 1..300),
+        proptest::collection::vec(-3i64..4, 1..600),
+        proptest::collection::vec(prop_oneof![
+            8 => -2i64..3,
+            1 => any::<i64>(),
+            1 => Just(i64::MIN),
+            1 => Just(i64::MAX),
+        ], 1..600),
+        (any::<u64>(), 1usize..1000).prop_map(|(seed, n)| tsbs_ints(&mut Rng(seed), n)),
+    ]) {
+        let block = rans_block(TAG_INT_RANS, &v);
+        prop_assert_eq!(decode_integers(&block).expect("decode"), v.clone());
+        let u: Vec<u64> = v.iter().map(|&x| x as u64).collect();
+        prop_assert_eq!(decode_unsigned(&rans_block(TAG_UINT_RANS, &v)).expect("decode"), u);
+    }
+
+    /// A valid rANS table (random frequencies summing to 4096) followed by arbitrary bytes:
+    /// the decoder gets past the table and into the stream, and still never panics.
+    #[test]
+    fn prop_rans_arbitrary_streams_never_panic(
+        cuts in proptest::collection::vec(0u32..4096, 0..20),
+        count in prop_oneof![2u32..2000, any::<u32>()],
+        extra_len in 0u8..8,
+        tail in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut cuts = cuts;
+        cuts.push(0);
+        cuts.push(RANS_TOTAL);
+        cuts.sort_unstable();
+        let mut payload = vec![0, (cuts.len() - 1) as u8];
+        for w in cuts.windows(2) {
+            write_varint(u64::from(w[1] - w[0]), &mut payload);
+        }
+        payload.push(extra_len);
+        payload.extend_from_slice(&tail);
+        let block = raw_block(TAG_INT_RANS, count, &payload);
+        let _ = decode_integers(&block);
+        let _ = decode_all(&block);
+    }
+
+    #[test]
     fn prop_bools_round_trip(v in proptest::collection::vec(any::<bool>(), 0..300)) {
         prop_assert_eq!(decode_bools(&bool_block(&v)).expect("decode"), v);
     }
@@ -768,6 +1051,7 @@ proptest! {
             Just(TAG_TS_RLE), Just(TAG_TS_DOD), Just(TAG_FLOAT_GORILLA), Just(TAG_FLOAT_DECIMAL),
             Just(TAG_INT_RLE),
             Just(TAG_INT_DELTA), Just(TAG_UINT_RLE), Just(TAG_UINT_DELTA),
+            Just(TAG_INT_RANS), Just(TAG_UINT_RANS),
             Just(TAG_BOOL_PACKED), Just(TAG_STRING_LZ4), any::<u8>(),
         ],
         count in prop_oneof![0u32..600, any::<u32>()],
@@ -780,7 +1064,7 @@ proptest! {
     /// Random single-byte edits of valid blocks, resealed so the CRC passes: still no panic.
     #[test]
     fn prop_resealed_corruptions_never_panic(
-        which in 0usize..10, pos in any::<usize>(), byte in any::<u8>(),
+        which in 0usize..12, pos in any::<usize>(), byte in any::<u8>(),
     ) {
         let blocks = sample_blocks();
         if let Some((_, block)) = blocks.get(which) {

@@ -6,8 +6,18 @@ const BUCKET: BucketId = BucketId(0x0123_4567_89ab_cdef);
 const T0: i64 = 1_700_000_000_000_000_000;
 const TEN_S: i64 = 10_000_000_000;
 
+/// Points per column in [`sample`]: two full blocks and a partial one.
+const N: usize = 2 * BLOCK_POINTS + 500;
+
 fn times(n: usize) -> Vec<i64> {
     (0..n as i64).map(|i| T0 + i * TEN_S).collect()
+}
+
+/// 10 s steps with up to 1 ms of jitter: not evenly spaced, so blocks keep a timestamps block.
+fn jittered(n: usize) -> Vec<i64> {
+    (0..n as i64)
+        .map(|i| T0 + i * TEN_S + (i * 7919 % 1000) * 1_000_000)
+        .collect()
 }
 
 /// Reads every point of a column back.
@@ -33,12 +43,13 @@ fn concat_floats(v: &[DecodedValues]) -> Vec<f64> {
 
 /// A small file with every type, several series, strings incl. empty ones.
 fn sample() -> (Vec<u8>, Vec<i64>) {
-    let t = times(2500);
-    let floats: Vec<f64> = (0..2500).map(|i| i as f64 * 0.25 - 3.0).collect();
-    let ints: Vec<i64> = (0..2500).map(|i| i64::MIN + i * 7).collect();
-    let uints: Vec<u64> = (0..2500).map(|i| u64::MAX - i as u64).collect();
-    let bools: Vec<bool> = (0..2500).map(|i| i % 3 == 0).collect();
-    let strs: Vec<Vec<u8>> = (0..2500)
+    let t = times(N);
+    let floats: Vec<f64> = (0..N).map(|i| i as f64 * 0.25 - 3.0).collect();
+    let ints: Vec<i64> = (0..N as i64).map(|i| i64::MIN + i * 7).collect();
+    let uints: Vec<u64> = (0..N).map(|i| u64::MAX - i as u64).collect();
+    let bools: Vec<bool> = (0..N).map(|i| i % 3 == 0).collect();
+    let walk: Vec<i64> = (0..N as i64).map(|i| (i * 37 % 11) - 5).collect();
+    let strs: Vec<Vec<u8>> = (0..N)
         .map(|i| {
             if i % 4 == 0 {
                 Vec::new()
@@ -53,6 +64,13 @@ fn sample() -> (Vec<u8>, Vec<i64>) {
         .expect("add");
     w.add_column(b"cpu,host=a", b"count", &t, ColumnValues::UInteger(&uints))
         .expect("add");
+    w.add_column(
+        b"cpu,host=a",
+        b"jitter",
+        &jittered(N),
+        ColumnValues::Integer(&walk),
+    )
+    .expect("add");
     w.add_column(b"cpu,host=a", b"usage", &t, ColumnValues::Float(&floats))
         .expect("add");
     w.add_column(
@@ -86,6 +104,7 @@ fn round_trip_all_types() {
     let expected: Vec<(&[u8], &[u8])> = vec![
         (b"cpu,host=a", b"active"),
         (b"cpu,host=a", b"count"),
+        (b"cpu,host=a", b"jitter"),
         (b"cpu,host=a", b"usage"),
         (b"cpu,host=b", b"n"),
         (b"cpu,host=b", b"note"),
@@ -96,10 +115,12 @@ fn round_trip_all_types() {
     let usage = idx.column(b"cpu,host=a", b"usage").expect("usage");
     assert_eq!(usage.field_type(), FieldType::Float);
     assert_eq!(usage.blocks().len(), 3);
-    assert_eq!(usage.point_count(), 2500);
+    assert_eq!(usage.point_count(), N as u64);
+    // Evenly spaced: no timestamps blocks.
+    assert!(usage.blocks().iter().all(|b| b.ts_len == 0));
     let (ts, vals) = read_column(&file, usage);
     assert_eq!(ts, t);
-    let expected: Vec<f64> = (0..2500).map(|i| i as f64 * 0.25 - 3.0).collect();
+    let expected: Vec<f64> = (0..N).map(|i| i as f64 * 0.25 - 3.0).collect();
     assert_eq!(concat_floats(&vals), expected);
 
     let count = idx.column(b"cpu,host=a", b"count").expect("count");
@@ -111,7 +132,23 @@ fn round_trip_all_types() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(got, (0..2500).map(|i| u64::MAX - i).collect::<Vec<_>>());
+    assert_eq!(got, (0..N as u64).map(|i| u64::MAX - i).collect::<Vec<_>>());
+
+    let jitter = idx.column(b"cpu,host=a", b"jitter").expect("jitter");
+    assert!(jitter.blocks().iter().all(|b| b.ts_len >= 9));
+    let (ts, vals) = read_column(&file, jitter);
+    assert_eq!(ts, jittered(N));
+    let got: Vec<i64> = vals
+        .into_iter()
+        .flat_map(|d| match d {
+            DecodedValues::Integer(v) => v,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        (0..N as i64).map(|i| (i * 37 % 11) - 5).collect::<Vec<_>>()
+    );
 
     let active = idx.column(b"cpu,host=a", b"active").expect("active");
     let (_, vals) = read_column(&file, active);
@@ -122,7 +159,7 @@ fn round_trip_all_types() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(got, (0..2500).map(|i| i % 3 == 0).collect::<Vec<_>>());
+    assert_eq!(got, (0..N).map(|i| i % 3 == 0).collect::<Vec<_>>());
 
     let n = idx.column(b"cpu,host=b", b"n").expect("n");
     let (ts, vals) = read_column(&file, n);
@@ -145,13 +182,13 @@ fn round_trip_all_types() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(got.len(), 2500);
+    assert_eq!(got.len(), N);
     assert!(got[0].is_empty() && got[4].is_empty());
     assert_eq!(got[5], b"host-5");
 
     let empty_field = idx.column(b"mem,host=a", b"").expect("empty field key");
     assert_eq!(empty_field.point_count(), 1);
-    assert_eq!(idx.series(b"cpu,host=a").len(), 3);
+    assert_eq!(idx.series(b"cpu,host=a").len(), 4);
     assert_eq!(idx.series(b"cpu,host=b").len(), 2);
     assert!(idx.series(b"cpu,host=c").is_empty());
     assert!(idx.column(b"cpu,host=a", b"nope").is_none());
@@ -164,7 +201,8 @@ fn empty_segment_and_empty_column() {
     w.add_column(b"a", b"f", &[], ColumnValues::Float(&[]))
         .expect("empty column is accepted");
     let file = w.finish().expect("finish");
-    assert_eq!(file.len(), HEADER_LEN + 20 + FOOTER_LEN);
+    // Version, reserved, shard, bucket, then a one-byte varint column count.
+    assert_eq!(file.len(), HEADER_LEN + 17 + FOOTER_LEN);
     let idx = SegmentIndex::parse(&file).expect("index");
     assert_eq!(idx.columns().len(), 0);
 }
@@ -180,7 +218,7 @@ fn tail_only_parse() {
     let b = from_tail.columns().next().expect("column").blocks()[1];
     let bytes = &file[b.offset as usize..b.end() as usize];
     let (ts, _) = decode_block(bytes, &b).expect("block");
-    assert_eq!(ts.len(), 1000);
+    assert_eq!(ts.len(), BLOCK_POINTS);
     // One byte short of the index is truncation, not a panic.
     let short = &file[footer.index_offset as usize + 1..];
     assert!(matches!(
@@ -191,8 +229,10 @@ fn tail_only_parse() {
 
 #[test]
 fn many_blocks_and_time_range_selection() {
-    let t = times(10_500);
-    let v: Vec<i64> = (0..10_500).collect();
+    const BP: i64 = BLOCK_POINTS as i64;
+    let n = 10 * BLOCK_POINTS + BLOCK_POINTS / 2;
+    let t = times(n);
+    let v: Vec<i64> = (0..n as i64).collect();
     let mut w = SegmentWriter::new(BUCKET, 1);
     w.add_column(b"s", b"f", &t, ColumnValues::Integer(&v))
         .expect("add");
@@ -200,10 +240,10 @@ fn many_blocks_and_time_range_selection() {
     let idx = SegmentIndex::parse(&file).expect("index");
     let col = idx.column(b"s", b"f").expect("col");
     assert_eq!(col.blocks().len(), 11);
-    assert!(col.blocks()[..10].iter().all(|b| b.count == 1000));
-    assert_eq!(col.blocks()[10].count, 500);
+    assert!(col.blocks()[..10].iter().all(|b| b.count as i64 == BP));
+    assert_eq!(col.blocks()[10].count as usize, BLOCK_POINTS / 2);
     assert_eq!(col.min_time(), Some(T0));
-    assert_eq!(col.max_time(), Some(T0 + 10_499 * TEN_S));
+    assert_eq!(col.max_time(), Some(T0 + (n as i64 - 1) * TEN_S));
     let (ts, vals) = read_column(&file, col);
     assert_eq!(ts, t);
     let got: Vec<i64> = vals
@@ -219,17 +259,17 @@ fn many_blocks_and_time_range_selection() {
     let sel = |start, stop| -> Vec<u64> {
         col.blocks_overlapping(start, stop)
             .iter()
-            .map(|b| (b.min_time - T0) as u64 / (1000 * TEN_S as u64))
+            .map(|b| (b.min_time - T0) as u64 / (BP * TEN_S) as u64)
             .collect()
     };
     assert_eq!(sel(i64::MIN, i64::MAX), (0..11).collect::<Vec<_>>());
     assert_eq!(sel(at(0), at(1)), vec![0]);
-    assert_eq!(sel(at(999), at(1000)), vec![0]);
-    assert_eq!(sel(at(999), at(1001)), vec![0, 1]);
-    assert_eq!(sel(at(1000), at(3000)), vec![1, 2]);
-    assert_eq!(sel(at(1500), at(2500)), vec![1, 2]);
-    assert_eq!(sel(at(10_499), i64::MAX), vec![10]);
-    assert!(sel(at(10_500), i64::MAX).is_empty());
+    assert_eq!(sel(at(BP - 1), at(BP)), vec![0]);
+    assert_eq!(sel(at(BP - 1), at(BP + 1)), vec![0, 1]);
+    assert_eq!(sel(at(BP), at(3 * BP)), vec![1, 2]);
+    assert_eq!(sel(at(BP + BP / 2), at(2 * BP + BP / 2)), vec![1, 2]);
+    assert_eq!(sel(at(n as i64 - 1), i64::MAX), vec![10]);
+    assert!(sel(at(n as i64), i64::MAX).is_empty());
     assert!(sel(i64::MIN, at(0)).is_empty());
     assert!(sel(at(5), at(5)).is_empty());
     assert!(sel(at(6), at(5)).is_empty());
@@ -353,7 +393,8 @@ fn corrupted_data_block_detected_at_read() {
 fn block_metadata_mismatch_detected() {
     let (file, _) = sample();
     let idx = SegmentIndex::parse(&file).expect("index");
-    let b = idx.columns().next().expect("col").blocks()[0];
+    let b = idx.column(b"cpu,host=a", b"jitter").expect("col").blocks()[0];
+    assert!(b.ts_len > 0);
     let wrong_count = BlockRef {
         count: b.count - 1,
         ..b
@@ -375,6 +416,34 @@ fn block_metadata_mismatch_detected() {
             what: "first timestamp",
             ..
         })
+    ));
+    // Without a timestamps block the count is checked against the values block.
+    let implicit = idx.columns().next().expect("col").blocks()[0];
+    assert_eq!(implicit.ts_len, 0);
+    assert!(matches!(
+        read_block(
+            &file,
+            &BlockRef {
+                count: implicit.count - 1,
+                ..implicit
+            }
+        ),
+        Err(SegmentError::BlockMismatch {
+            what: "value count",
+            ..
+        })
+    ));
+    // An entry whose span is not a multiple of count − 1 describes no even spacing.
+    let uneven = BlockRef {
+        max_time: implicit.max_time + 1,
+        ..implicit
+    };
+    assert!(matches!(
+        decode_block(
+            &file[implicit.offset as usize..implicit.end() as usize],
+            &uneven
+        ),
+        Err(SegmentError::MalformedIndex { .. })
     ));
     let wrong_type = BlockRef {
         field_type: FieldType::Float,
@@ -526,6 +595,70 @@ fn size_tsbs_like_floats() {
     assert!((file.len() as f64 / total) < 3.0);
 }
 
+/// A standard normal sample (Box-Muller).
+fn gauss(rng: &mut Rng) -> f64 {
+    let u1 = (rng.below(1 << 53) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// The TSBS cpu-only shape of `loadtest/scripts/storage_figures.sh disk`: 100 series × 10
+/// integer fields × 10 000 points at 10 s, each a random walk of N(0,1) steps clamped to
+/// [0, 100] and truncated (as `gen_lp.py --mode tsbs`). InfluxDB 1.6 stores that data in
+/// 0.568 bytes per value; the goal is half of it.
+#[test]
+fn size_tsbs_like_integers() {
+    const SERIES: usize = 100;
+    const FIELDS: usize = 10;
+    const POINTS: usize = 10_000;
+    let t = times(POINTS);
+    let mut rng = Rng(20160101);
+    let mut w = SegmentWriter::new(BUCKET, 0);
+    let mut values = vec![0i64; POINTS];
+    let mut keys: Vec<String> = (0..SERIES)
+        .map(|i| {
+            format!(
+                "cpu,arch=x64,datacenter=us-east-1a,hostname=host_{i},os=Ubuntu16.04LTS,\
+                 rack={},region=us-east-1,service=18,service_environment=production,\
+                 service_version=1,team=SF",
+                i % 100
+            )
+        })
+        .collect();
+    keys.sort();
+    for key in &keys {
+        for f in 0..FIELDS {
+            let mut x = rng.below(100) as f64;
+            for v in values.iter_mut() {
+                x = (x + gauss(&mut rng)).clamp(0.0, 100.0);
+                *v = x as i64;
+            }
+            let field = format!("usage_{f}");
+            w.add_column(
+                key.as_bytes(),
+                field.as_bytes(),
+                &t,
+                ColumnValues::Integer(&values),
+            )
+            .expect("add");
+        }
+    }
+    let file = w.finish().expect("finish");
+    let idx = SegmentIndex::parse(&file).expect("index");
+    let total = (SERIES * FIELDS * POINTS) as f64;
+    let bpv = file.len() as f64 / total;
+    println!(
+        "TSBS-like integer segment: {} bytes for {total} values = {bpv:.4} bytes/value (index \
+         {} bytes)",
+        file.len(),
+        idx.footer().index_len,
+    );
+    let col = idx.columns().nth(537).expect("col");
+    let (ts, _) = read_column(&file, col);
+    assert_eq!(ts, t);
+    assert!(bpv < 0.29, "{bpv} bytes/value");
+}
+
 #[test]
 fn forged_block_count_rejected_before_decoding() {
     // A valid run-length timestamps block declaring 2^23 points, ahead of a 1-value block.
@@ -580,4 +713,205 @@ fn streamed_writer_produces_the_same_file() {
     assert_eq!(whole, streamed);
     let index = SegmentIndex::parse(&streamed).expect("parse");
     assert_eq!(index.columns().len(), 20);
+}
+
+/// Builds a version 1 file (fixed-width index, a timestamps block in every block) the way
+/// the version 1 writer did, from already encoded blocks.
+/// A version 1 column: series key, field key, type, and (timestamps, encoded values block)
+/// per block.
+type V1Column<'a> = (&'a [u8], &'a [u8], FieldType, Vec<(Vec<i64>, Vec<u8>)>);
+
+fn v1_file(columns: &[V1Column<'_>]) -> Vec<u8> {
+    let mut file = SEGMENT_MAGIC.to_vec();
+    file.extend_from_slice(&1u16.to_le_bytes());
+    file.extend_from_slice(&0u16.to_le_bytes());
+    file.extend_from_slice(&5u32.to_le_bytes());
+    file.extend_from_slice(&BUCKET.0.to_le_bytes());
+    let mut entries = Vec::new();
+    for (key, field, ty, blocks) in columns {
+        let mut refs = Vec::new();
+        for (ts, values_block) in blocks {
+            let offset = file.len();
+            crate::storage::encoding::encode_timestamps(ts, &mut file).expect("ts");
+            let ts_len = file.len() - offset;
+            file.extend_from_slice(values_block);
+            refs.push((
+                offset,
+                file.len() - offset,
+                ts_len,
+                ts[0],
+                ts[ts.len() - 1],
+                ts.len(),
+            ));
+        }
+        entries.push((key, field, ty, refs));
+    }
+    let index_offset = file.len();
+    file.extend_from_slice(&1u16.to_le_bytes());
+    file.extend_from_slice(&0u16.to_le_bytes());
+    file.extend_from_slice(&5u32.to_le_bytes());
+    file.extend_from_slice(&BUCKET.0.to_le_bytes());
+    file.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for (key, field, ty, refs) in entries {
+        file.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        file.extend_from_slice(key);
+        file.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        file.extend_from_slice(field);
+        file.push(*ty as u8);
+        file.extend_from_slice(&(refs.len() as u32).to_le_bytes());
+        for (offset, len, ts_len, min, max, count) in refs {
+            file.extend_from_slice(&(offset as u64).to_le_bytes());
+            file.extend_from_slice(&(len as u32).to_le_bytes());
+            file.extend_from_slice(&(ts_len as u32).to_le_bytes());
+            file.extend_from_slice(&min.to_le_bytes());
+            file.extend_from_slice(&max.to_le_bytes());
+            file.extend_from_slice(&(count as u32).to_le_bytes());
+        }
+    }
+    let index_len = (file.len() - index_offset) as u32;
+    file.extend_from_slice(&(index_offset as u64).to_le_bytes());
+    file.extend_from_slice(&index_len.to_le_bytes());
+    let crc = crc32fast::hash(&file[index_offset..]);
+    file.extend_from_slice(&crc.to_le_bytes());
+    file.extend_from_slice(SEGMENT_MAGIC);
+    file
+}
+
+#[test]
+fn version_1_files_still_read() {
+    use crate::storage::encoding;
+    let t = times(2500);
+    let mut blocks_f = Vec::new();
+    let mut blocks_i = Vec::new();
+    for chunk in t.chunks(1000) {
+        let vals: Vec<f64> = chunk
+            .iter()
+            .map(|&x| ((x - T0) / TEN_S) as f64 * 0.5)
+            .collect();
+        let mut b = Vec::new();
+        encoding::encode_floats(&vals, &mut b).expect("floats");
+        blocks_f.push((chunk.to_vec(), b));
+        let ints: Vec<i64> = chunk.iter().map(|&x| (x - T0) / TEN_S % 7).collect();
+        let mut b = Vec::new();
+        encoding::encode_integers(&ints, &mut b).expect("ints");
+        blocks_i.push((chunk.to_vec(), b));
+    }
+    let file = v1_file(&[
+        (b"cpu,host=a", b"f", FieldType::Float, blocks_f),
+        (b"cpu,host=a", b"i", FieldType::Integer, blocks_i),
+    ]);
+    assert_eq!(SegmentHeader::parse(&file).expect("header").version, 1);
+    let idx = SegmentIndex::parse(&file).expect("v1 index");
+    assert_eq!(idx.shard(), 5);
+    let f = idx.column(b"cpu,host=a", b"f").expect("f");
+    assert_eq!(f.blocks().len(), 3);
+    let (ts, vals) = read_column(&file, f);
+    assert_eq!(ts, t);
+    assert_eq!(
+        concat_floats(&vals),
+        (0..2500).map(|i| i as f64 * 0.5).collect::<Vec<_>>()
+    );
+    let i = idx.column(b"cpu,host=a", b"i").expect("i");
+    let (ts, vals) = read_column(&file, i);
+    assert_eq!(ts, t);
+    let got: Vec<i64> = vals
+        .into_iter()
+        .flat_map(|d| match d {
+            DecodedValues::Integer(v) => v,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(got, (0..2500).map(|i| i % 7).collect::<Vec<_>>());
+    // A version 1 index may not omit timestamps blocks.
+    let mut bad = file.clone();
+    let footer = Footer::parse(&file).expect("footer");
+    let first_ts_len = footer.index_offset as usize + 16 + 4 + 4 + 10 + 4 + 1 + 1 + 4 + 8 + 4;
+    bad[first_ts_len..first_ts_len + 4].copy_from_slice(&0u32.to_le_bytes());
+    let crc_at = bad.len() - 12;
+    let crc = crc32fast::hash(&bad[footer.index_offset as usize..crc_at]);
+    bad[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(
+        SegmentIndex::parse(&bad),
+        Err(SegmentError::MalformedIndex {
+            reason: "block lengths too small",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn index_stores_each_series_key_once() {
+    let t = times(10);
+    let v: Vec<i64> = (0..10).collect();
+    let key_a = b"cpu,arch=x64,hostname=host_1,region=us-east-1";
+    let key_b = b"cpu,arch=x64,hostname=host_2,region=us-east-1";
+    let mut w = SegmentWriter::new(BUCKET, 0);
+    for key in [&key_a[..], &key_b[..]] {
+        for field in [&b"usage_idle"[..], b"usage_user"] {
+            w.add_column(key, field, &t, ColumnValues::Integer(&v))
+                .expect("add");
+        }
+    }
+    let file = w.finish().expect("finish");
+    let idx = SegmentIndex::parse(&file).expect("index");
+    let keys: Vec<&[u8]> = idx.columns().map(|c| c.series_key()).collect();
+    assert_eq!(keys, vec![&key_a[..], key_a, key_b, key_b]);
+    // Each key is spelled out once.
+    let index = &file[idx.footer().index_offset as usize..file.len() - FOOTER_LEN];
+    let count = |needle: &[u8]| index.windows(needle.len()).filter(|w| *w == needle).count();
+    assert_eq!(count(key_a), 1);
+    assert_eq!(count(b"2,region=us-east-1"), 1);
+    assert_eq!(count(b"usage_idle"), 2);
+    // The first column cannot repeat a key, and the flag is 0 or 1 (index resealed each time).
+    let flag_at = idx.footer().index_offset as usize + 16 + 1;
+    for (flag, reason) in [
+        (1u8, "first column repeats a series key"),
+        (2, "series key flag is neither 0 nor 1"),
+    ] {
+        let mut bad = file.clone();
+        assert_eq!(bad[flag_at], 0);
+        bad[flag_at] = flag;
+        let crc_at = bad.len() - 12;
+        let crc = crc32fast::hash(&bad[idx.footer().index_offset as usize..crc_at]);
+        bad[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+        assert!(
+            matches!(
+                SegmentIndex::parse(&bad),
+                Err(SegmentError::MalformedIndex { reason: r, .. }) if r == reason
+            ),
+            "{:?}",
+            SegmentIndex::parse(&bad)
+        );
+    }
+    // Each point count and each series' data reads back.
+    for c in idx.columns() {
+        let (ts, _) = read_column(&file, c);
+        assert_eq!(ts, t);
+    }
+}
+
+#[test]
+fn regular_and_irregular_blocks_round_trip() {
+    // Evenly spaced runs of every length near the edges, single points, and extreme times.
+    let cases: Vec<Vec<i64>> = vec![
+        vec![T0],
+        vec![i64::MIN],
+        vec![i64::MAX],
+        vec![i64::MIN, i64::MAX],
+        vec![i64::MIN, 0, i64::MAX - 1],
+        vec![-5, -3, -1, 1],
+        vec![1, 2, 4],
+        (0..BLOCK_POINTS as i64 + 1).map(|i| i * 3 - 7).collect(),
+    ];
+    for t in cases {
+        let v: Vec<i64> = (0..t.len() as i64).collect();
+        let mut w = SegmentWriter::new(BUCKET, 0);
+        w.add_column(b"s", b"f", &t, ColumnValues::Integer(&v))
+            .expect("add");
+        let file = w.finish().expect("finish");
+        let idx = SegmentIndex::parse(&file).expect("index");
+        let col = idx.column(b"s", b"f").expect("col");
+        let (ts, _) = read_column(&file, col);
+        assert_eq!(ts, t);
+    }
 }
