@@ -397,90 +397,15 @@ impl Tok {
     }
 }
 
-/// InfluxQL keywords (case-insensitive); a bare key or value spelled like one is not an
-/// identifier.
-const KEYWORDS: &[&str] = &[
-    "ALL",
-    "ALTER",
-    "ANALYZE",
-    "AND",
-    "ANY",
-    "AS",
-    "ASC",
-    "BEGIN",
-    "BY",
-    "CARDINALITY",
-    "CREATE",
-    "CONTINUOUS",
-    "DATABASE",
-    "DATABASES",
-    "DEFAULT",
-    "DELETE",
-    "DESC",
-    "DESTINATIONS",
-    "DIAGNOSTICS",
-    "DISTINCT",
-    "DROP",
-    "DURATION",
-    "END",
-    "EVERY",
-    "EXACT",
-    "EXPLAIN",
-    "FALSE",
-    "FIELD",
-    "FOR",
-    "FROM",
-    "GRANT",
-    "GRANTS",
-    "GROUP",
-    "GROUPS",
-    "IN",
-    "INF",
-    "INSERT",
-    "INTO",
-    "KEY",
-    "KEYS",
-    "KILL",
-    "LIMIT",
-    "MEASUREMENT",
-    "MEASUREMENTS",
-    "NAME",
-    "OFFSET",
-    "ON",
-    "OR",
-    "ORDER",
-    "PASSWORD",
-    "POLICIES",
-    "POLICY",
-    "PRIVILEGES",
-    "QUERIES",
-    "QUERY",
-    "READ",
-    "REPLICATION",
-    "RESAMPLE",
-    "RETENTION",
-    "REVOKE",
-    "SELECT",
-    "SERIES",
-    "SET",
-    "SHARD",
-    "SHARDS",
-    "SHOW",
-    "SLIMIT",
-    "SOFFSET",
-    "STATS",
-    "SUBSCRIPTION",
-    "SUBSCRIPTIONS",
-    "TAG",
-    "TO",
-    "TRUE",
-    "USER",
-    "USERS",
-    "VALUES",
-    "WHERE",
-    "WITH",
-    "WRITE",
-];
+/// InfluxQL keywords (case-insensitive) plus the boolean literals; a bare key or value
+/// spelled like one is not an identifier. The keyword list is the InfluxQL parser's.
+fn keyword(upper: &str) -> Option<&'static str> {
+    crate::query::influxql::parser::KEYWORDS
+        .iter()
+        .chain(&["TRUE", "FALSE"])
+        .find(|k| **k == upper)
+        .copied()
+}
 
 struct Lexer {
     chars: Vec<char>,
@@ -541,7 +466,7 @@ impl Lexer {
                     self.i += 1;
                 }
                 let upper = s.to_ascii_uppercase();
-                match KEYWORDS.iter().find(|k| **k == upper) {
+                match keyword(&upper) {
                     Some(k) => Tok::Keyword(k, s),
                     None => Tok::Ident(s),
                 }

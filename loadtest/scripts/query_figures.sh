@@ -21,6 +21,8 @@ HOSTS="${HOSTS:-100}"
 LINES="${LINES:-1000000}"
 ITERS="${ITERS:-50}"
 PIDS=()
+# shellcheck source=influxd16.sh
+source "$ROOT/loadtest/scripts/influxd16.sh"
 cleanup() { for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 
@@ -50,30 +52,7 @@ python3 "$BENCH/query_bench.py" --url "http://127.0.0.1:$PORT" --db bench --mani
 kill -9 "$RF"; wait "$RF" 2>/dev/null || true
 
 # InfluxDB 1.6 on the same bodies, fully compacted before the queries.
-mkdir -p "$TMP/influx"
-cat >"$TMP/influx/influxdb.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:18089"
-[meta]
-  dir = "$TMP/influx/meta"
-[data]
-  dir = "$TMP/influx/data"
-  wal-dir = "$TMP/influx/wal"
-  query-log-enabled = false
-  cache-snapshot-write-cold-duration = "2s"
-  compact-full-write-cold-duration = "5s"
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:$IPORT"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-EOF
-influxd -config "$TMP/influx/influxdb.conf" >"$TMP/influxd.log" 2>&1 &
-IN=$!; PIDS+=("$IN")
-until curl -sf "http://127.0.0.1:$IPORT/ping" >/dev/null; do sleep 0.1; done
-curl -sf -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE bench" >/dev/null
+start_influxd "$TMP/influx" "$IPORT"; IN=$IPID; PIDS+=("$IN")
 load "http://127.0.0.1:$IPORT/write?db=bench&precision=ns" "$TMP/tsbs"
 sleep 15 # snapshot + full compaction (cold durations 2 s / 5 s)
 python3 "$BENCH/query_bench.py" --url "http://127.0.0.1:$IPORT" --db bench --manifest "$TMP/tsbs/manifest.json" \

@@ -24,6 +24,8 @@ LINES="${LINES:-1000000}"
 SERIES="${SERIES:-100000 1000000}"
 WHAT="${*:-disk ram restart compaction}"
 PIDS=()
+# shellcheck source=influxd16.sh
+source "$ROOT/loadtest/scripts/influxd16.sh"
 cleanup() { for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 
@@ -74,30 +76,7 @@ if [[ " $WHAT " == *" disk "* ]]; then
   fig ringflux_total_bytes "$all"
   fig ringflux_bytes_per_value "$(python3 -c "print(round($seg/$values, 3))")"
   # InfluxDB 1.6: same bodies; snapshot and fully compact quickly, then stop and measure.
-  mkdir -p "$TMP/influx"
-  cat >"$TMP/influx/influxdb.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:18088"
-[meta]
-  dir = "$TMP/influx/meta"
-[data]
-  dir = "$TMP/influx/data"
-  wal-dir = "$TMP/influx/wal"
-  query-log-enabled = false
-  cache-snapshot-write-cold-duration = "2s"
-  compact-full-write-cold-duration = "5s"
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:18086"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-EOF
-  influxd -config "$TMP/influx/influxdb.conf" >"$TMP/influxd.log" 2>&1 &
-  IPID=$!; PIDS+=("$IPID")
-  until curl -sf http://127.0.0.1:18086/ping >/dev/null; do sleep 0.1; done
-  curl -sf -XPOST http://127.0.0.1:18086/query --data-urlencode "q=CREATE DATABASE bench" >/dev/null
+  start_influxd "$TMP/influx" 18086; PIDS+=("$IPID")
   post_bodies "http://127.0.0.1:18086/write?db=bench&precision=ns" "$TMP/tsbs"
   # Wait until the WAL is empty and the TSM files have not changed for 12 s: longer than
   # compact-full-write-cold-duration (5 s), so a pending compaction has started by then. (A

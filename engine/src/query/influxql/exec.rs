@@ -969,22 +969,6 @@ async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Ser
             } else {
                 raw_rows(&projs, &schema, rest.as_ref(), &members)
             };
-            let mut rows = rows;
-            if s.order_desc {
-                rows.reverse();
-            }
-            let rows: Vec<Vec<Cell>> = rows
-                .into_iter()
-                .skip(s.offset as usize)
-                .take(if s.limit > 0 {
-                    s.limit as usize
-                } else {
-                    usize::MAX
-                })
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
             let mut columns = vec!["time".to_string()];
             for (i, p) in projs.iter().enumerate() {
                 columns.push(p.name.clone());
@@ -996,24 +980,53 @@ async fn select_inner(stmt: &SelectStatement, env: &QlEnv<'_>) -> Result<Vec<Ser
                     }
                 }
             }
-            out.push(Series {
-                name: t.measurement.clone(),
-                tags: if s
-                    .dimensions
-                    .iter()
-                    .any(|d| !matches!(d, Dimension::Time { .. }))
-                {
-                    key.into_iter().collect()
-                } else {
-                    BTreeMap::new()
-                },
-                columns,
-                values: rows,
-                partial: false,
-            });
+            out.extend(group_series(&s, &t.measurement, key, columns, rows));
         }
     }
     Ok(out)
+}
+
+/// One group's output series: rows ordered (`ORDER BY time DESC` reverses them), then
+/// `OFFSET`/`LIMIT`; the group's tags are reported when the query groups by tags. `None`
+/// when no row is left.
+fn group_series(
+    s: &SelectStatement,
+    measurement: &str,
+    key: GroupKey,
+    columns: Vec<String>,
+    mut rows: Vec<Vec<Cell>>,
+) -> Option<Series> {
+    if s.order_desc {
+        rows.reverse();
+    }
+    let limit = if s.limit > 0 {
+        s.limit as usize
+    } else {
+        usize::MAX
+    };
+    let rows: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .skip(s.offset as usize)
+        .take(limit)
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let by_tags = s
+        .dimensions
+        .iter()
+        .any(|d| !matches!(d, Dimension::Time { .. }));
+    Some(Series {
+        name: measurement.to_string(),
+        tags: if by_tags {
+            key.into_iter().collect()
+        } else {
+            BTreeMap::new()
+        },
+        columns,
+        values: rows,
+        partial: false,
+    })
 }
 
 fn check_call(e: &Expr, s: &SelectStatement) -> Result<(), String> {
@@ -1803,39 +1816,9 @@ async fn pushed_select(
         }
         let first_out = wins.first().map_or(wstart, |w| w.0);
         let rows = finish_rows(s, projs, &cols, &wins, first_out, start, interval);
-        let mut rows = rows;
-        if s.order_desc {
-            rows.reverse();
-        }
-        let rows: Vec<Vec<Cell>> = rows
-            .into_iter()
-            .skip(s.offset as usize)
-            .take(if s.limit > 0 {
-                s.limit as usize
-            } else {
-                usize::MAX
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
         let mut columns = vec!["time".to_string()];
         columns.extend(projs.iter().map(|p| p.name.clone()));
-        out.push(Series {
-            name: t.measurement.clone(),
-            tags: if s
-                .dimensions
-                .iter()
-                .any(|d| !matches!(d, Dimension::Time { .. }))
-            {
-                gk.into_iter().collect()
-            } else {
-                BTreeMap::new()
-            },
-            columns,
-            values: rows,
-            partial: false,
-        });
+        out.extend(group_series(s, &t.measurement, gk, columns, rows));
     }
     Ok(out)
 }

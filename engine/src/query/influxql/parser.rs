@@ -37,7 +37,8 @@ impl fmt::Display for ParseError {
     }
 }
 
-const KEYWORDS: &[&str] = &[
+/// InfluxQL's keywords (upper case).
+pub const KEYWORDS: &[&str] = &[
     "ALL",
     "ALTER",
     "ANALYZE",
