@@ -198,7 +198,7 @@ fn query_errors() {
     let r = post_query(
         &s,
         &flux,
-        "from(bucket: \"e2e-bucket\") |> range(start: 0) |> map(fn: (r) => r)",
+        "from(bucket: \"e2e-bucket\") |> range(start: 0) |> nosuchfn(x: 1)",
     );
     assert_json_error(
         "unsupported fn",
