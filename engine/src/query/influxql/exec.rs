@@ -424,19 +424,8 @@ async fn read_series(
     while let Some(chunk) = merged.next().await {
         let chunk = chunk.map_err(|e| e.message().to_string())?;
         if cur_key.as_deref() != Some(&*chunk.key) {
-            let parts = lp::parse_series_key(&chunk.key);
-            let mut tags: Vec<(String, String)> = parts
-                .tags()
-                .map(|(k, v)| {
-                    (
-                        String::from_utf8_lossy(&k).into_owned(),
-                        String::from_utf8_lossy(&v).into_owned(),
-                    )
-                })
-                .collect();
-            tags.sort();
             out.push(SeriesData {
-                tags,
+                tags: key_tags(&chunk.key),
                 fields: HashMap::new(),
             });
             cur_key = Some(chunk.key.clone());
@@ -446,13 +435,7 @@ async fn read_series(
             .fields
             .entry(String::from_utf8_lossy(&chunk.field).into_owned())
             .or_default();
-        let vals: Vec<Val> = match chunk.values {
-            ChunkValues::Float(v) => v.into_iter().map(Val::F).collect(),
-            ChunkValues::Integer(v) => v.into_iter().map(Val::I).collect(),
-            ChunkValues::UInteger(v) => v.into_iter().map(Val::U).collect(),
-            ChunkValues::Boolean(v) => v.into_iter().map(Val::B).collect(),
-            ChunkValues::String(v) => v.into_iter().map(Val::S).collect(),
-        };
+        let vals = chunk_vals(chunk.values);
         pts.extend(chunk.times.into_iter().zip(vals));
     }
     Ok(out)
@@ -1624,13 +1607,7 @@ async fn read_pushed(
     let mut out: Partials = HashMap::new();
     while let Some(chunk) = merged.next().await {
         let chunk = chunk.map_err(|e| e.message().to_string())?;
-        let vals: Vec<Val> = match chunk.values {
-            ChunkValues::Float(v) => v.into_iter().map(Val::F).collect(),
-            ChunkValues::Integer(v) => v.into_iter().map(Val::I).collect(),
-            ChunkValues::UInteger(v) => v.into_iter().map(Val::U).collect(),
-            ChunkValues::Boolean(v) => v.into_iter().map(Val::B).collect(),
-            ChunkValues::String(v) => v.into_iter().map(Val::S).collect(),
-        };
+        let vals = chunk_vals(chunk.values);
         out.entry(chunk.key.clone())
             .or_default()
             .extend(chunk.times.into_iter().zip(vals));
@@ -1638,6 +1615,18 @@ async fn read_pushed(
     Ok(out)
 }
 
+/// A read chunk's values as InfluxQL values.
+fn chunk_vals(values: ChunkValues) -> Vec<Val> {
+    match values {
+        ChunkValues::Float(v) => v.into_iter().map(Val::F).collect(),
+        ChunkValues::Integer(v) => v.into_iter().map(Val::I).collect(),
+        ChunkValues::UInteger(v) => v.into_iter().map(Val::U).collect(),
+        ChunkValues::Boolean(v) => v.into_iter().map(Val::B).collect(),
+        ChunkValues::String(v) => v.into_iter().map(Val::S).collect(),
+    }
+}
+
+/// The tags of a series key, unescaped and sorted by key.
 fn key_tags(key: &[u8]) -> Vec<(String, String)> {
     let parts = lp::parse_series_key(key);
     let mut tags: Vec<(String, String)> = parts
