@@ -1,6 +1,6 @@
 //! `POST /api/v2/write` and v1 `POST /write`: line protocol into a bucket.
 //!
-//! Both resolve a bucket and a precision, then share [`ingest`] (bounded/gzip body, the
+//! Both resolve a bucket and a precision, then share `ingest` (bounded/gzip body, the
 //! engine's write path and its 204/400/413/422/429/503 answers), so the two endpoints cannot
 //! drift apart.
 //!
@@ -11,7 +11,7 @@
 //! v1 (`/write`, 2.7's `http/legacy/write_handler.go`): v1 credentials (401, `crate::auth`) →
 //! `db` (400 `missing db`) → `db`/`rp` through the DBRP mappings of the authorization's org
 //! (`catalog::resolve_dbrp`; 404 `no dbrp mapping found`) → write permission on the bucket (403
-//! `insufficient permissions for write`) → [`ingest`]. `precision` follows InfluxDB 1.x
+//! `insufficient permissions for write`) → `ingest`. `precision` follows InfluxDB 1.x
 //! (`Precision::from_v1_param`); `consistency` is ignored.
 
 use hyper::body::Incoming;
